@@ -1,0 +1,244 @@
+"""All settings in one typed place: defaults < TOML file < environment < command-line flags.
+
+Every number has a hard safe range (ALARMS.md "Safe settings"); unknown keys are refused so a
+typo in a config file never silently leaves a default in force.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from monitor.errors import MonitorError
+
+SCHEMA_VERSION = 1
+ENV_PREFIX = "PAINMON_"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "emotion-mini-xception"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class CaptureSettings(_Section):
+    """Live sources: how long a silent or frozen camera is tolerated and how reconnects back off."""
+
+    open_timeout_s: float = Field(10.0, ge=1.0, le=60.0, description="give up opening a source")
+    reconnect_min_s: float = Field(0.5, ge=0.1, le=10.0, description="first reconnect delay")
+    reconnect_max_s: float = Field(10.0, ge=1.0, le=120.0, description="longest reconnect delay")
+
+
+class VisionSettings(_Section):
+    """Face detection, subject tracking and the quality gate."""
+
+    cot_region: tuple[float, float, float, float] = Field(
+        (0.0, 0.0, 1.0, 1.0),
+        description="x0, y0, x1, y1 as fractions of the frame; the infant's face must be inside",
+    )
+    min_face_size: int = Field(40, ge=12, le=400, description="MTCNN smallest face, pixels")
+    detect_thresholds: tuple[float, float, float] = Field((0.6, 0.7, 0.7))
+    min_detection_prob: float = Field(0.9, ge=0.5, le=1.0)
+    track_min_iou: float = Field(0.2, ge=0.0, le=1.0, description="overlap that continues a track")
+    track_lost_after_s: float = Field(2.0, ge=0.1, le=30.0, description="forget a track unseen this long")
+    min_face_px: int = Field(48, ge=16, le=400, description="quality gate: shorter box side")
+    min_sharpness: float = Field(15.0, ge=0.0, le=1000.0, description="variance of the Laplacian")
+    min_brightness: float = Field(25.0, ge=0.0, le=255.0, description="mean grey level of the face")
+    max_brightness: float = Field(235.0, ge=0.0, le=255.0)
+
+    @model_validator(mode="after")
+    def _check(self) -> "VisionSettings":
+        x0, y0, x1, y1 = self.cot_region
+        if not (0.0 <= x0 < x1 <= 1.0 and 0.0 <= y0 < y1 <= 1.0):
+            raise ValueError("cot_region must be x0 < x1 and y0 < y1, all within 0..1")
+        if self.min_brightness >= self.max_brightness:
+            raise ValueError("min_brightness must be below max_brightness")
+        return self
+
+
+class ScoringSettings(_Section):
+    model_dir: Path = Field(DEFAULT_MODEL_DIR, description="folder with model card and weights")
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    batch_size: int = Field(16, ge=1, le=256)
+
+
+class AlarmSettings(_Section):
+    """ALARMS.md, one field per named setting; times in seconds."""
+
+    tau_s: float = Field(3.0, ge=0.5, le=30.0, description="smoothing time constant of S")
+    stale_after_s: float = Field(5.0, ge=1.0, le=60.0, description="S becomes unknown")
+    window_s: float = Field(30.0, ge=5.0, le=300.0, description="face time share window W")
+    p_face: float = Field(0.5, ge=0.1, le=0.9, description="p counted as a pain face in F")
+    band_watch: float = Field(0.3, ge=0.05, le=0.9, description="gauge: calm below this")
+    band_pain: float = Field(0.6, ge=0.1, le=0.95, description="gauge: pain from this")
+    band_labels: tuple[str, str, str] = ("calm", "watch", "pain")
+    t_on: float = Field(0.6, ge=0.4, le=0.9)
+    t_off: float = Field(0.4, ge=0.1, le=0.85)
+    t_high: float = Field(0.85, ge=0.5, le=0.99)
+    d_on_s: float = Field(10.0, ge=3.0, le=60.0)
+    d_off_s: float = Field(15.0, ge=3.0, le=120.0)
+    d_high_s: float = Field(30.0, ge=5.0, le=300.0)
+    dip_tolerance_s: float = Field(5.0, ge=0.0, le=30.0)
+    merge_within_s: float = Field(30.0, ge=0.0, le=300.0)
+    escalate_after_s: float = Field(120.0, ge=30.0, le=600.0)
+    ack_silence_s: float = Field(120.0, ge=10.0, le=300.0)
+    reminder_every_s: float = Field(120.0, ge=30.0, le=600.0)
+    audio_pause_max_s: float = Field(120.0, ge=10.0, le=300.0)
+    resume_within_s: float = Field(60.0, ge=5.0, le=600.0)
+    camera_lost_after_s: float = Field(2.0, ge=0.5, le=30.0)
+    frozen_after_s: float = Field(3.0, ge=1.0, le=60.0)
+    stalled_after_s: float = Field(2.0, ge=0.5, le=30.0)
+    no_face_after_s: float = Field(10.0, ge=2.0, le=120.0)
+    poor_signal_after_s: float = Field(10.0, ge=2.0, le=120.0)
+    blind_escalate_s: float = Field(300.0, ge=30.0, le=3600.0)
+    storage_failing_after_s: float = Field(5.0, ge=1.0, le=60.0)
+    procedure_default_min: float = Field(10.0, ge=1.0, le=30.0)
+    procedure_max_min: float = Field(30.0, ge=1.0, le=30.0)
+    standby_max_min: float = Field(60.0, ge=5.0, le=240.0)
+    tick_interval_s: float = Field(0.25, ge=0.05, le=0.25, description="live watchdog tick")
+
+    @model_validator(mode="after")
+    def _check(self) -> "AlarmSettings":
+        if not self.t_off < self.t_on < self.t_high:
+            raise ValueError(
+                f"thresholds must satisfy t_off < t_on < t_high "
+                f"(got {self.t_off} / {self.t_on} / {self.t_high})"
+            )
+        if not self.band_watch < self.band_pain:
+            raise ValueError("band_watch must be below band_pain")
+        if self.procedure_default_min > self.procedure_max_min:
+            raise ValueError("procedure_default_min must not exceed procedure_max_min")
+        return self
+
+
+class StoreSettings(_Section):
+    url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in the user data dir")
+    queue_size: int = Field(10000, ge=100, le=1_000_000)
+    flush_interval_s: float = Field(1.0, ge=0.1, le=2.0, description="longest delay before a write")
+    trace_span_s: float = Field(10.0, ge=1.0, le=60.0, description="seconds per frame_trace row")
+    store_media: bool = Field(False, description="keep face images of episodes (off: privacy)")
+
+
+class Settings(_Section):
+    schema_version: int = SCHEMA_VERSION
+    bed_label: str = Field("bed-1", min_length=1, max_length=64)
+    capture: CaptureSettings = CaptureSettings()
+    vision: VisionSettings = VisionSettings()
+    scoring: ScoringSettings = ScoringSettings()
+    alarms: AlarmSettings = AlarmSettings()
+    store: StoreSettings = StoreSettings()
+
+    @model_validator(mode="after")
+    def _check_version(self) -> "Settings":
+        if self.schema_version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version {self.schema_version} is not supported "
+                             f"(this program reads version {SCHEMA_VERSION})")
+        return self
+
+    def non_defaults(self) -> dict[str, Any]:
+        """Settings that differ from the defaults, as dotted keys (marked on screen, audited)."""
+        return _diff(self.model_dump(mode="json"), Settings().model_dump(mode="json"))
+
+
+def _diff(current: dict, default: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in current.items():
+        if isinstance(value, dict):
+            out.update(_diff(value, default[key], f"{prefix}{key}."))
+        elif value != default.get(key):
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _merge(base: dict, override: Mapping) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _set_dotted(tree: dict, dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        tree = tree.setdefault(part, {})
+    tree[leaf] = value
+
+
+def env_overrides(environ: Mapping[str, str] | None = None) -> dict:
+    """PAINMON_ALARMS__T_ON=0.7 -> {"alarms": {"t_on": "0.7"}}; pydantic converts the text."""
+    environ = os.environ if environ is None else environ
+    tree: dict = {}
+    for name, value in environ.items():
+        if name.startswith(ENV_PREFIX) and name not in ("PAINMON_CONFIG", "PAINMON_HOME"):
+            _set_dotted(tree, name[len(ENV_PREFIX):].lower().replace("__", "."), _parse_env(value))
+    return tree
+
+
+def _parse_env(value: str) -> Any:
+    if value.startswith(("[", "(")):
+        return [item.strip() for item in value.strip("[]()").split(",") if item.strip()]
+    return value
+
+
+def read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise MonitorError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise MonitorError(f"config file {path} is not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MonitorError(f"cannot read config file {path}: {exc}") from None
+
+
+def build(layers: list[tuple[str, Mapping]]) -> Settings:
+    """Validate the merged layers; a failure names the key, the layer it came from and the rule."""
+    merged: dict = {}
+    for _, layer in layers:
+        merged = _merge(merged, layer)
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        origin = ", ".join(name for name, layer in layers if layer) or "defaults"
+        raise MonitorError(f"invalid settings (from {origin}): {describe(exc)}") from None
+
+
+def describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "settings"
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling)"
+        got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
+        parts.append(f"{where}: {message}{got}")
+    return "; ".join(parts)
+
+
+def load(
+    config_file: Path | None = None,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Effective settings: defaults, then the TOML file, then PAINMON_* variables, then flags."""
+    environ = os.environ if environ is None else environ
+    if config_file is None and environ.get("PAINMON_CONFIG"):
+        config_file = Path(environ["PAINMON_CONFIG"])
+    file_layer = read_toml(config_file) if config_file else {}
+    flag_layer: dict = {}
+    for dotted, value in (flags or {}).items():
+        if value is not None:
+            _set_dotted(flag_layer, dotted, value)
+    return build([
+        (f"file {config_file}", file_layer),
+        ("environment", env_overrides(environ)),
+        ("command line", flag_layer),
+    ])

@@ -1,0 +1,50 @@
+"""What flows between the stages (ARCHITECTURE.md): Source -> FaceFinder -> Scorer -> Signal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+
+class FaceStatus(str, Enum):
+    """Per-frame outcome. Only SCORED carries a p; the others are states, never scores."""
+
+    SCORED = "scored"
+    NO_FACE = "no_face"
+    POOR_QUALITY = "poor_quality"
+
+
+@dataclass(frozen=True)
+class FramePacket:
+    """One captured frame. `t` is the session clock in seconds (file time or monotonic)."""
+
+    t: float
+    index: int
+    image: np.ndarray  # BGR uint8, HxWx3
+    source_id: str = "main"
+
+
+@dataclass(frozen=True)
+class FaceObservation:
+    """The tracked subject's face in one frame (SCORED: passed the gate, ready to score), or why not."""
+
+    status: FaceStatus
+    box: tuple[float, float, float, float] | None = None  # x0, y0, x1, y1, clipped to the image
+    prob: float | None = None
+    landmarks: np.ndarray | None = None  # 5x2
+    quality: dict[str, float] | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class FrameScore:
+    """One frame's result, as the signal engine and the store see it."""
+
+    t: float
+    index: int
+    status: FaceStatus
+    p: float | None = None
+    box: tuple[float, float, float, float] | None = None
+    source_id: str = "main"
