@@ -40,15 +40,17 @@ class VisionSettings(_Section):
         (0.0, 0.0, 1.0, 1.0),
         description="x0, y0, x1, y1 as fractions of the frame; the infant's face must be inside",
     )
-    min_face_size: int = Field(40, ge=12, le=400, description="MTCNN smallest face, pixels")
+    min_face_size: int = Field(20, ge=12, le=400, description="MTCNN smallest face, pixels")
     detect_thresholds: tuple[float, float, float] = Field((0.6, 0.7, 0.7))
     min_detection_prob: float = Field(0.9, ge=0.5, le=1.0)
     track_min_iou: float = Field(0.2, ge=0.0, le=1.0, description="overlap that continues a track")
-    track_lost_after_s: float = Field(2.0, ge=0.1, le=30.0, description="forget a track unseen this long")
-    min_face_px: int = Field(48, ge=16, le=400, description="quality gate: shorter box side")
+    track_lost_after_s: float = Field(0.5, ge=0.1, le=30.0, description="forget a track unseen this long")
+    min_face_px: int = Field(24, ge=12, le=400, description="quality gate: shorter box side")
     min_sharpness: float = Field(15.0, ge=0.0, le=1000.0, description="variance of the Laplacian")
     min_brightness: float = Field(25.0, ge=0.0, le=255.0, description="mean grey level of the face")
     max_brightness: float = Field(235.0, ge=0.0, le=255.0)
+    max_nose_offset: float = Field(
+        1.2, ge=0.1, le=3.0, description="nose off the eye midpoint, in eye distances: beyond is profile")
 
     @model_validator(mode="after")
     def _check(self) -> "VisionSettings":

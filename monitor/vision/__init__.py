@@ -1,0 +1,1 @@
+"""Finding, following and judging the infant's face."""
