@@ -1,0 +1,1 @@
+"""Wires the stages together: source -> faces -> scores -> signal and alarms -> store."""

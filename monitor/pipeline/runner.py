@@ -1,0 +1,268 @@
+"""The headless monitor: one loop that takes frames, finds and scores the face, feeds the alarm
+engine and hands everything to the store's writer thread.
+
+Everything that can fail on bad input (source, model, database) is opened before the session row
+is written, so a bad command line never leaves a half-written session behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import queue
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from monitor import __version__
+from monitor.capture.sources import Source, SourceEnded, open_source
+from monitor.config import Settings
+from monitor.errors import MonitorError
+from monitor.packets import FaceObservation, FaceStatus, FramePacket, FrameScore
+from monitor.pipeline.seconds import SecondAggregator, TraceBuffer
+from monitor.scoring.scorer import ModelOutputError, Scorer
+from monitor.signal.engine import AlarmEngine
+from monitor.signal.records import EpisodeRecord, Snapshot
+from monitor.store.database import describe_url, open_database
+from monitor.store.trace import pack_trace
+from monitor.store.writer import StoreWriter
+from monitor.vision.finder import FaceFinder
+
+HEARTBEAT_EVERY_S = 1.0
+PROGRESS_EVERY_S = 1.0
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """What a display needs for one processed frame."""
+
+    packet: FramePacket
+    observation: FaceObservation
+    score: FrameScore
+    snapshot: Snapshot
+    latency_s: float
+
+
+@dataclass
+class Summary:
+    session_id: int
+    source: str
+    database: str
+    device: str
+    model: str
+    frames: int = 0
+    frames_scored: int = 0
+    frames_no_face: int = 0
+    frames_poor_quality: int = 0
+    no_face_s: float = 0.0
+    duration_s: float = 0.0
+    wall_s: float = 0.0
+    end_reason: str = ""
+    episodes: dict[int, EpisodeRecord] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_s if self.wall_s > 0 else 0.0
+
+
+class Monitor:
+    """One monitoring session over one source. `run()` blocks until the source ends or `stop()`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        source_spec: str,
+        realtime: bool = False,
+        encounter_id: str | None = None,
+        on_frame: Callable[[FrameResult], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._on_frame = on_frame
+        self._started = time.monotonic()
+        self._stop = threading.Event()
+        self._commands: queue.SimpleQueue[Callable[[AlarmEngine, float], None]] = queue.SimpleQueue()
+        self.source: Source = open_source(
+            source_spec, settings.capture, self.clock, settings.alarms.frozen_after_s, realtime)
+        try:
+            self.scorer = Scorer(settings.scoring)
+            self.finder = FaceFinder(settings.vision, device=self.scorer.device)
+            database = open_database(settings.store.url)
+            self.database_description = describe_url(str(database.url))
+            self.writer = StoreWriter(database, settings.store)
+        except BaseException:
+            self.source.close()
+            raise
+        self.engine = AlarmEngine(settings.alarms)
+        self._clock_origin = datetime.now(timezone.utc)
+        self.session_id = self.writer.open_session(
+            bed_label=settings.bed_label,
+            encounter_id=encounter_id or uuid.uuid4().hex[:12],
+            source=self.source.description,
+            model_name=self.scorer.name,
+            model_sha256=self.scorer.sha256,
+            device=self.scorer.device_description,
+            app_version=__version__,
+            settings_json=json.dumps(settings.model_dump(mode="json"), sort_keys=True),
+            started_at=self._clock_origin,
+            clock_origin_utc=self._clock_origin,
+            monitor_id=socket.gethostname(),
+        )
+        self.summary = Summary(self.session_id, self.source.description, self.database_description,
+                               self.scorer.device_description, self.scorer.name)
+        self._seconds = SecondAggregator()
+        self._trace = TraceBuffer(settings.store.trace_span_s)
+        self._last_t: float | None = None
+        self._last_heartbeat = 0.0
+
+    def clock(self) -> float:
+        """The live session clock (monotonic seconds since start)."""
+        return time.monotonic() - self._started
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def command(self, action: Callable[[AlarmEngine, float], None]) -> None:
+        """Run a user action (acknowledge, pause, ...) on the loop thread, which owns the engine."""
+        self._commands.put(action)
+
+    def run(self, on_progress: Callable[[Summary, Snapshot], None] | None = None) -> Summary:
+        end_reason = "stopped_by_user"
+        last_progress = 0.0
+        try:
+            while not self._stop.is_set():
+                try:
+                    packet = self.source.read(self.settings.alarms.tick_interval_s)
+                except SourceEnded:
+                    end_reason = "source_ended"
+                    break
+                self._run_commands()
+                if packet is None:
+                    self.engine.tick(self.clock())
+                else:
+                    self._process(packet)
+                self._watch()
+                if on_progress and time.monotonic() - last_progress >= PROGRESS_EVERY_S:
+                    last_progress = time.monotonic()
+                    on_progress(self.summary, self.engine.snapshot())
+        except KeyboardInterrupt:
+            end_reason = "stopped_by_user"
+        except BaseException:
+            self._finish("crashed")
+            raise
+        self._finish(end_reason)
+        return self.summary
+
+    def _run_commands(self) -> None:
+        while True:
+            try:
+                action = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            action(self.engine, self._now())
+
+    def _now(self) -> float:
+        return self.clock() if self.source.live else (self._last_t or 0.0)
+
+    def _process(self, packet: FramePacket) -> None:
+        observation = self.finder.observe(packet)
+        p = None
+        status = observation.status
+        if status is FaceStatus.SCORED:
+            try:
+                p = float(self.scorer.score([(packet.image, observation.box)])[0])
+                self.engine.technical(packet.t, "MODEL_ERROR", False)
+            except ModelOutputError as exc:
+                self.engine.technical(packet.t, "MODEL_ERROR", True, str(exc))
+                status = FaceStatus.POOR_QUALITY
+        if status is FaceStatus.SCORED:
+            self.engine.frame(packet.t, status, p)
+        else:
+            self.engine.frame(packet.t, status)
+        score = FrameScore(packet.t, packet.index, status, p, observation.box, packet.source_id)
+        self._count(packet.t, status)
+        snapshot = self.engine.snapshot()
+        for row in self._seconds.add(packet.t, status, p, snapshot.s, snapshot.f):
+            self.writer.add_sample(row)
+        span = self._trace.add(packet.t, status, p)
+        if span:
+            self._store_trace(*span)
+        self._drain()
+        if self._on_frame:
+            latency = self.clock() - packet.t if self.source.live else 0.0
+            self._on_frame(FrameResult(packet, observation, score, snapshot, latency))
+
+    def _count(self, t: float, status: FaceStatus) -> None:
+        s = self.summary
+        if self._last_t is not None and status is FaceStatus.NO_FACE:
+            s.no_face_s += t - self._last_t
+        s.frames += 1
+        s.frames_scored += status is FaceStatus.SCORED
+        s.frames_no_face += status is FaceStatus.NO_FACE
+        s.frames_poor_quality += status is FaceStatus.POOR_QUALITY
+        self._last_t = t
+
+    def _watch(self) -> None:
+        """Reports from capture and storage to the engine, and the heartbeat."""
+        now = self._now()
+        status = self.source.status()
+        self.engine.technical(now, "CAMERA_LOST", not status.connected or status.frozen, status.detail)
+        health = self.writer.health()
+        failing_for = 0.0 if health.failing_since is None else time.monotonic() - health.failing_since
+        self.engine.technical(now, "STORAGE_FAILING",
+                              failing_for >= self.settings.alarms.storage_failing_after_s,
+                              health.last_error or "")
+        self.engine.technical(now, "STORAGE_BUFFER_HALF",
+                              health.buffered > self.settings.store.queue_size // 2)
+        if time.monotonic() - self._last_heartbeat >= HEARTBEAT_EVERY_S:
+            self._last_heartbeat = time.monotonic()
+            self.writer.heartbeat(datetime.now(timezone.utc))
+        self._drain()
+
+    def _drain(self) -> None:
+        events, episodes = self.engine.drain()
+        for episode in episodes:
+            self.summary.episodes[episode.number] = episode
+            self.writer.save_episode(episode_row(episode))
+        for event in events:
+            self.writer.add_event(dataclasses.asdict(event))
+
+    def _store_trace(self, t0: float, rows: list) -> None:
+        self.writer.add_trace({"t0": t0, "n": len(rows), "data": pack_trace(rows, t0)})
+
+    def _finish(self, end_reason: str) -> None:
+        try:
+            t_end = self._now()
+            self.engine.end_session(t_end, "crashed" if end_reason == "crashed" else "session_ended")
+            self._drain()
+            for row in self._seconds.flush():
+                self.writer.add_sample(row)
+            span = self._trace.take()
+            if span:
+                self._store_trace(*span)
+            self.summary.end_reason = end_reason
+            self.summary.duration_s = t_end
+            self.summary.wall_s = time.monotonic() - self._started
+            self.writer.close_session(
+                ended_at=datetime.now(timezone.utc), end_reason=end_reason,
+                frames=self.summary.frames, frames_scored=self.summary.frames_scored)
+        finally:
+            self.writer.stop(timeout_s=10.0)
+            self.source.close()
+
+
+def episode_row(episode: EpisodeRecord) -> dict:
+    return {
+        "number": episode.number, "start_at": episode.start, "alarm_at": episode.alarm_at,
+        "end_at": episode.end, "end_reason": episode.end_reason, "peak_s": episode.peak_s,
+        "mean_s": episode.mean_s, "max_share": episode.max_share, "max_band": episode.max_band,
+        "max_priority": episode.max_priority, "ack_at": episode.ack_at, "ack_by": episode.ack_by,
+        "mode": episode.mode,
+    }
+
+
+def wall_time(origin: datetime, t: float) -> datetime:
+    return origin + timedelta(seconds=t)
