@@ -32,6 +32,12 @@ class CaptureSettings(_Section):
     reconnect_min_s: float = Field(0.5, ge=0.1, le=10.0, description="first reconnect delay")
     reconnect_max_s: float = Field(10.0, ge=1.0, le=120.0, description="longest reconnect delay")
 
+    @model_validator(mode="after")
+    def _check(self) -> "CaptureSettings":
+        if self.reconnect_min_s > self.reconnect_max_s:
+            raise ValueError("reconnect_min_s must not exceed reconnect_max_s")
+        return self
+
 
 class VisionSettings(_Section):
     """Face detection, subject tracking and the quality gate."""

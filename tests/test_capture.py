@@ -1,0 +1,187 @@
+"""Sources on real video: every frame with its file time; live reading keeps the newest frame."""
+
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from monitor.capture.mailbox import LatestSlot
+from monitor.capture.sources import FileSource, LiveSource, SourceEnded, open_source
+from monitor.config import CaptureSettings
+from monitor.errors import MonitorError
+
+SETTINGS = CaptureSettings(reconnect_min_s=0.1, reconnect_max_s=1.0)
+
+
+def clock_from(start: float):
+    return lambda: time.monotonic() - start
+
+
+def test_file_yields_every_frame_with_its_timestamp(shared_data: Path):
+    src = open_source(str(shared_data / "video/tears_of_steel.mp4"), SETTINGS, clock_from(0), 3.0)
+    ts = []
+    with pytest.raises(SourceEnded):
+        while True:
+            packet = src.read(0.1)
+            assert packet.image.shape == (360, 640, 3)
+            ts.append(packet.t)
+    src.close()
+    assert len(ts) == 240
+    assert ts[0] == 0.0
+    assert np.allclose(np.diff(ts), 1 / 24, atol=1e-3)
+
+
+def _corrupt_files(tmp_path: Path, shared_data: Path) -> dict[str, Path]:
+    data = (shared_data / "video/tears_of_steel.mp4").read_bytes()
+    files = {"empty": b"", "garbage": b"not a video" * 200, "truncated": data[: len(data) // 3]}
+    out = {}
+    for name, content in files.items():
+        out[name] = tmp_path / f"{name}.mp4"
+        out[name].write_bytes(content)
+    out["missing"] = tmp_path / "missing.mp4"
+    return out
+
+
+@pytest.mark.parametrize("case", ["empty", "garbage", "truncated", "missing"])
+def test_bad_video_files_are_refused_clearly(tmp_path: Path, shared_data: Path, case: str):
+    path = _corrupt_files(tmp_path, shared_data)[case]
+    with pytest.raises(MonitorError, match=r"not found|empty|cannot decode|corrupt"):
+        FileSource(path, SETTINGS)
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("camera:x", "use camera:N"),
+    ("camera:9", "cannot open camera 9"),
+    ("ftp://example.invalid/x", "unsupported stream"),
+])
+def test_bad_source_specs(spec: str, words: str):
+    with pytest.raises(MonitorError, match=words):
+        open_source(spec, SETTINGS, clock_from(0), 3.0)
+
+
+class VideoFileCamera:
+    """Stands in for a webcam (this machine has none): shaped like cv2.VideoCapture, it serves a
+    real video in a loop at `fps`, and can be unplugged or frozen like a real device."""
+
+    def __init__(self, path: Path, fps: float = 50.0, unplugged=lambda: False, frozen=lambda: False):
+        self._cap = cv2.VideoCapture(str(path))
+        self._period = 1.0 / fps
+        self._unplugged, self._frozen = unplugged, frozen
+        self._last = None
+        self.released = False
+
+    def isOpened(self) -> bool:
+        return not self._unplugged()
+
+    def read(self):
+        time.sleep(self._period)
+        if self._unplugged():
+            return False, None
+        if self._frozen() and self._last is not None:
+            return True, self._last
+        ok, image = self._cap.read()
+        if not ok:
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, image = self._cap.read()
+        self._last = image
+        return ok, image
+
+    def release(self) -> None:
+        self.released = True
+        self._cap.release()
+
+
+def test_live_source_keeps_only_the_newest_frame(shared_data: Path):
+    start = time.monotonic()
+    src = LiveSource("fake camera", lambda: VideoFileCamera(shared_data / "video/tears_of_steel.mp4"),
+                     SETTINGS, clock_from(start), 3.0)
+    try:
+        first = src.read(2.0)
+        time.sleep(0.5)  # a slow consumer: about 25 frames arrive meanwhile
+        newest = src.read(2.0)
+        assert newest.index - first.index > 5
+        assert src.status().dropped >= newest.index - first.index - 2
+        assert newest.t >= first.t + 0.4
+    finally:
+        src.close()
+
+
+def test_unplugged_camera_reconnects_when_it_returns(shared_data: Path):
+    state = {"unplugged": False}
+    opens = []
+
+    def opener():
+        opens.append(time.monotonic())
+        return VideoFileCamera(shared_data / "video/tears_of_steel.mp4",
+                               unplugged=lambda: state["unplugged"])
+
+    src = LiveSource("fake camera", opener, SETTINGS, clock_from(time.monotonic()), 3.0)
+    try:
+        assert src.read(2.0) is not None
+        state["unplugged"] = True
+        deadline = time.monotonic() + 3
+        while src.status().connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not src.status().connected
+        time.sleep(1.0)
+        assert src.status().reconnects >= 2  # kept trying, with growing delays
+        gaps = np.diff(opens[1:])
+        assert all(b >= a - 0.05 for a, b in zip(gaps, gaps[1:]))
+        state["unplugged"] = False
+        deadline = time.monotonic() + 3
+        packet = None
+        while packet is None and time.monotonic() < deadline:
+            packet = src.read(0.5)
+        assert packet is not None and src.status().connected
+    finally:
+        src.close()
+
+
+def test_frozen_camera_is_reported(shared_data: Path):
+    state = {"frozen": False}
+    src = LiveSource("fake camera",
+                     lambda: VideoFileCamera(shared_data / "video/tears_of_steel.mp4",
+                                             frozen=lambda: state["frozen"]),
+                     SETTINGS, clock_from(time.monotonic()), frozen_after_s=0.5)
+    try:
+        src.read(2.0)
+        state["frozen"] = True
+        deadline = time.monotonic() + 3
+        while not src.status().frozen and time.monotonic() < deadline:
+            src.read(0.1)
+        assert src.status().frozen and "frozen" in src.status().detail
+        state["frozen"] = False
+        deadline = time.monotonic() + 3
+        while src.status().frozen and time.monotonic() < deadline:
+            src.read(0.1)
+        assert not src.status().frozen
+    finally:
+        src.close()
+
+
+def test_realtime_file_is_paced_and_ends(shared_data: Path):
+    start = time.monotonic()
+    src = open_source(str(shared_data / "video/tears_of_steel.mp4"), SETTINGS, clock_from(start), 3.0,
+                      realtime=True)
+    frames = []
+    try:
+        with pytest.raises(SourceEnded):
+            while True:
+                packet = src.read(1.0)
+                if packet is not None:
+                    frames.append(packet)
+    finally:
+        src.close()
+    assert time.monotonic() - start >= 9.0  # 240 frames at 24 fps take 10 s of real time
+    assert 0 < len(frames) <= 240
+    assert frames[-1].t >= 9.0
+
+
+def test_mailbox_replaces_and_counts():
+    slot = LatestSlot()
+    for i in range(5):
+        slot.put(i)
+    assert slot.take(0.01) == 4 and slot.dropped == 4
+    assert slot.take(0.01) is None
