@@ -1,0 +1,487 @@
+"""The alarm engine of ALARMS.md: frames, ticks and user actions in; snapshots, events, episodes out.
+
+Pure and deterministic: it runs only on the session clock `t` its caller passes (non-decreasing;
+a late input is handled at the current time instead of rewriting the past). Between inputs S is
+held, and every timer fires at its own instant, so a replay at any speed or frame rate gives the
+same episodes.
+"""
+
+from __future__ import annotations
+
+import math
+
+from monitor.config import AlarmSettings
+from monitor.errors import MonitorError
+from monitor.packets import FaceStatus
+from monitor.signal import pain as run
+from monitor.signal.alarm import AlarmSignal
+from monitor.signal.records import (ALARM_KINDS, HIGH, LOW, MEDIUM, MONITORING, NO_FACE, PAIN,
+                                    POOR_SIGNAL, PROCEDURE, RANK, REPORTED_KINDS, RESOLVED,
+                                    SESSION_ENDED, SIGNAL_LOST, STANDBY, TECHNICAL_KINDS, AlarmEvent, AlarmState,
+                                    EpisodeRecord, Snapshot, Tone)
+from monitor.signal.smoothing import FaceShare, Smoother, face_band, s_band
+from monitor.signal.technical import TechnicalWatch
+from monitor.signal.timing import earliest, is_due
+
+BLIND_KINDS = (NO_FACE, POOR_SIGNAL)
+SECONDS_PER_MINUTE = 60.0
+
+
+class _Episode:
+    """Bookkeeping for one episode number; records are built from it on drain."""
+
+    def __init__(self, number: int, start: float, alarm_at: float, mode: str) -> None:
+        self.number, self.start, self.alarm_at, self.mode = number, start, alarm_at, mode
+        self.end: float | None = None
+        self.end_reason: str | None = None
+        self.stats: run.RunStats | None = None  # set when ended; open episodes read the run
+        self.max_priority = MEDIUM
+        self.ack_at: float | None = None
+        self.ack_by: str | None = None
+
+
+class AlarmEngine:
+    """One monitoring session's alarm state machine."""
+
+    def __init__(self, settings: AlarmSettings, start_t: float = 0.0) -> None:
+        start_t = _time(start_t)
+        self._settings = settings
+        self._now = start_t
+        self._smoother = Smoother(settings)
+        self._share = FaceShare(settings)
+        self._run = run.PainRun(settings, start_t)
+        self._watch = TechnicalWatch(settings)
+        self._mode = MONITORING
+        self._mode_until: float | None = None
+        self._standby_reminder: float | None = None
+        self._last_procedure_end = -math.inf
+        self._paused_until: float | None = None
+        self._alarms: dict[tuple[str, int | None], AlarmSignal] = {}
+        self._episodes: dict[int, _Episode] = {}
+        self._open: _Episode | None = None
+        self._last_resolved: _Episode | None = None
+        self._events: list[AlarmEvent] = []
+        self._changed: set[int] = set()
+        self._reminder_due = False
+        self._ended = False
+        self._emit("SESSION", None, "started")
+
+    # --- inputs -----------------------------------------------------------------------------
+
+    def frame(self, t: float, status: FaceStatus | str, p: float | None = None) -> None:
+        """One processed frame; p in [0, 1] only when scored. A frame is also a tick."""
+        status = FaceStatus(status)
+        if (status is FaceStatus.SCORED) != (p is not None):
+            raise ValueError(f"p must be given exactly for scored frames (status {status.value}, p {p})")
+        if p is not None:
+            p = _unit(p, "p")
+        now = self._enter(t)
+        self._watch.frame(now, status)
+        if self._mode != STANDBY:
+            self._share.frame(now, p)
+            if p is not None:
+                self._smoother.scored(now, p)
+                self._s_changed()
+            self._run.note_f(self._share.value(now))
+        self._settle()
+
+    def feed_s(self, t: float, s: float | None) -> None:
+        """S given directly (tests, replays); it holds until the next feed. None = unknown."""
+        s = None if s is None else _unit(s, "S")
+        now = self._enter(t)
+        if self._mode != STANDBY:
+            self._smoother.feed(now, s)
+            self._s_changed()
+        self._settle()
+
+    def tick(self, t: float) -> None:
+        """Watchdog: time passed, maybe without frames (this also starts the camera watchdog)."""
+        self._watch.heartbeat(self._enter(t))
+        self._settle()
+
+    def technical(self, t: float, kind: str, active: bool, detail: str = "") -> None:
+        """A stage reports a technical condition it sees (see technical.py for who times what)."""
+        if kind not in REPORTED_KINDS:
+            raise ValueError(f"unknown technical report {kind!r} (expected one of {REPORTED_KINDS})")
+        self._watch.report(self._enter(t), kind, bool(active), detail)
+        self._settle()
+
+    def acknowledge(self, t: float, user: str = "bedside", kind: str | None = None) -> None:
+        """Acknowledge one kind, or every active or latched alarm (kind None)."""
+        if kind is not None and kind not in ALARM_KINDS:
+            raise ValueError(f"unknown alarm kind {kind!r}")
+        now, user = self._enter(t), user or "bedside"
+        for key, alarm in list(self._alarms.items()):
+            if kind is not None and alarm.kind != kind:
+                continue
+            self._emit(alarm.kind, alarm.priority, "acknowledged", user, alarm.episode)
+            episode = self._episodes.get(alarm.episode) if alarm.episode else None
+            if episode is not None and episode.ack_at is None:
+                episode.ack_at, episode.ack_by = now, user
+                self._changed.add(episode.number)
+            if alarm.latched:
+                del self._alarms[key]
+                self._emit(alarm.kind, alarm.priority, "cleared", user, alarm.episode, "latch acknowledged")
+            else:
+                alarm.unacked = False
+                alarm.silenced_until = now + self._settings.ack_silence_s
+                alarm.escalate_ref = now
+        self._settle()
+
+    def audio_pause(self, t: float, user: str = "bedside") -> None:
+        """Silence all audio for audio_pause_max_s from now; visual signals stay."""
+        now = self._enter(t)
+        self._paused_until = now + self._settings.audio_pause_max_s
+        self._emit("AUDIO", None, "audio_paused", user or "bedside", detail=f"until {self._paused_until:.1f}")
+        self._settle()
+
+    def procedure_start(self, t: float, minutes: float | None = None, reason: str = "",
+                        user: str = "bedside") -> None:
+        """Procedure / care: pain alarm audio suppressed for `minutes`; technical alarms stay on."""
+        cfg = self._settings
+        minutes = cfg.procedure_default_min if minutes is None else minutes
+        if not (isinstance(minutes, (int, float)) and 0 < minutes <= cfg.procedure_max_min):
+            raise MonitorError(f"procedure duration must be more than 0 and at most "
+                               f"{cfg.procedure_max_min:g} minutes (got {minutes})")
+        now, user = self._enter(t), user or "bedside"
+        if self._mode == STANDBY:
+            self._end_standby(user)
+        self._mode = PROCEDURE
+        self._mode_until = now + minutes * SECONDS_PER_MINUTE
+        self._emit("MODE", None, "procedure_started", user, detail=f"{reason}; {minutes:g} min".lstrip("; "))
+        if self._open is not None and self._open.mode != PROCEDURE:
+            self._open.mode = PROCEDURE
+            self._changed.add(self._open.number)
+        self._settle()
+
+    def procedure_end(self, t: float, user: str = "bedside") -> None:
+        self._enter(t)
+        if self._mode == PROCEDURE:
+            self._end_procedure(user or "bedside", "by_user")
+        self._settle()
+
+    def standby_start(self, t: float, user: str = "bedside") -> None:
+        """Infant out of the cot: monitoring paused, S unknown ("standby"), reminder after standby_max."""
+        now, user = self._enter(t), user or "bedside"
+        if self._mode != STANDBY:
+            if self._mode == PROCEDURE:
+                self._end_procedure(user, "standby")
+            self._mode = STANDBY
+            self._mode_until = self._standby_reminder = now + self._settings.standby_max_min * SECONDS_PER_MINUTE
+            self._emit("MODE", None, "standby_started", user)
+            self._smoother.forget()
+            self._share.clear()
+            self._s_changed()
+        self._settle()
+
+    def standby_end(self, t: float, user: str = "bedside") -> None:
+        self._enter(t)
+        if self._mode == STANDBY:
+            self._end_standby(user or "bedside")
+        self._settle()
+
+    def update_settings(self, t: float, settings: AlarmSettings, user: str) -> None:
+        """Audited change: one event naming each changed key; takes effect from t."""
+        now = self._enter(t)
+        old, new = self._settings.model_dump(), settings.model_dump()
+        changed = [f"{key}: {old[key]!r} -> {new[key]!r}" for key in new if new[key] != old[key]]
+        if changed:
+            self._emit("SETTINGS", None, "settings_changed", user or "bedside", detail="; ".join(changed))
+            self._settings = settings
+            for part in (self._smoother, self._share, self._run, self._watch):
+                part.settings = settings
+            if self._paused_until is not None:
+                self._paused_until = min(self._paused_until, now + settings.audio_pause_max_s)
+            for alarm in self._alarms.values():
+                if alarm.silenced_until is not None:
+                    alarm.silenced_until = min(alarm.silenced_until, now + settings.ack_silence_s)
+            self._s_changed()  # the same S against the new thresholds
+        self._settle()
+
+    def end_session(self, t: float, reason: str = "session_ended") -> None:
+        """Close the session; an open episode ends now with reason session_ended."""
+        self._enter(t)
+        for change in self._run.finish(self._now):
+            self._on_pain(change)
+        self._emit("SESSION", None, "ended", detail=reason)
+        self._ended = True
+
+    # --- outputs ----------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        now, cfg = self._now, self._settings
+        s = self._smoother.value
+        band = s_band(s, cfg)
+        f = None if self._mode == STANDBY else self._share.value(now)
+        alarms = sorted(self._alarms.values(), key=lambda a: (-RANK[a.priority], a.since, a.kind))
+        states = tuple(AlarmState(a.kind, a.priority, a.active, a.latched, a.signal_lost,
+                                  self._audible(a), a.silenced_until, a.since, a.episode, a.text())
+                       for a in alarms)
+        sounding = [a for a in states if a.audible]
+        tone = None
+        if sounding:
+            top = max(sounding, key=lambda a: (RANK[a.priority], a.kind == PAIN))
+            tone = Tone(top.kind, top.priority, top.kind != PAIN)
+        return Snapshot(
+            t=now, s=s, s_reason=None if s is not None else self._s_reason(),
+            s_band=band, s_label=None if band is None else cfg.band_labels[band],
+            f=f, f_band=face_band(f), mode=self._mode, mode_until=self._mode_until,
+            audio_paused_until=self._paused_until, alarms=states, tone=tone,
+            reminder_due=self._reminder_due,
+        )
+
+    def drain(self) -> tuple[list[AlarmEvent], list[EpisodeRecord]]:
+        """Events since the last drain, and the latest copy of every episode that changed."""
+        events, self._events = self._events, []
+        records = [self._record(self._episodes[n]) for n in sorted(self._changed)]
+        self._changed = set()
+        return events, records
+
+    # --- time -------------------------------------------------------------------------------
+
+    def _enter(self, t: float) -> float:
+        if self._ended:
+            raise MonitorError("the monitoring session has ended")
+        t = max(_time(t), self._now)
+        self._reminder_due = False
+        self._run_until(t)
+        self._integrate(t)
+        return t
+
+    def _settle(self) -> None:
+        self._fire()
+        self._run_until(self._now)
+
+    def _run_until(self, t: float) -> None:
+        """Fire every timer due up to t, each at its own instant, in time order."""
+        while (due := self._next_due()) is not None and due <= t:
+            self._integrate(max(due, self._now))
+            self._fire()
+
+    def _integrate(self, t: float) -> None:
+        self._run.integrate(t)
+        self._now = t
+
+    def _next_due(self) -> float | None:
+        now, cfg = self._now, self._settings
+        alarm_timers = []
+        for alarm in self._alarms.values():
+            alarm_timers += [alarm.silenced_until if alarm.active else None,
+                             self._escalate_at(alarm), self._reminder_at(alarm)]
+            if alarm.kind in BLIND_KINDS and alarm.priority == LOW:
+                alarm_timers.append(alarm.since + cfg.blind_escalate_s)
+        return earliest(
+            self._smoother.stale_at(), self._run.next_due(),
+            self._watch.next_due(now, self._mode != STANDBY),
+            self._paused_until, self._mode_until if self._mode == PROCEDURE else None,
+            self._standby_reminder_at(), *alarm_timers,
+        )
+
+    def _fire(self) -> None:
+        """Act on everything due now; in this order so that same-instant events read naturally."""
+        now = self._now
+        for change in self._run.fire():
+            self._on_pain(change)
+        if self._smoother.expire(now):
+            self._s_changed()
+        self._sync_technical()
+        if is_due(self._paused_until, now):
+            self._paused_until = None
+            self._emit("AUDIO", None, "audio_resumed")
+        if self._mode == PROCEDURE and is_due(self._mode_until, now):
+            self._end_procedure(None, "expired")
+        if is_due(self._standby_reminder_at(), now):
+            self._standby_reminder = now + self._settings.reminder_every_s
+            self._reminder_due = True
+            self._emit("MODE", None, "standby_overdue")
+        for alarm in list(self._alarms.values()):
+            self._alarm_timers(alarm)
+
+    # --- pain -------------------------------------------------------------------------------
+
+    def _s_changed(self) -> None:
+        for change in self._run.set_s(self._now, self._smoother.value):
+            self._on_pain(change)
+
+    def _on_pain(self, change: run.PainChange) -> None:
+        if isinstance(change, run.Raised):
+            self._pain_raised(change)
+            return
+        episode = self._open
+        alarm = self._alarms[(PAIN, episode.number)]
+        if isinstance(change, run.HighReached):
+            self._escalate(alarm, HIGH, f"S >= T_high for {self._settings.d_high_s:g} s")
+        elif isinstance(change, run.SignalLost):
+            alarm.signal_lost = True
+            self._emit(PAIN, alarm.priority, "signal_lost", episode=episode.number, detail=self._s_reason())
+        elif isinstance(change, run.SignalResumed):
+            alarm.signal_lost = False
+            self._emit(PAIN, alarm.priority, "signal_resumed", episode=episode.number)
+        elif isinstance(change, run.Ended):
+            self._pain_ended(episode, alarm, change)
+
+    def _pain_raised(self, change: run.Raised) -> None:
+        if change.merged and self._last_resolved is not None:
+            episode = self._last_resolved
+            episode.end = episode.end_reason = episode.stats = None
+            detail = "re-opened: onset within merge_within of its end"
+        else:
+            number = len(self._episodes) + 1
+            in_procedure = self._mode == PROCEDURE or self._last_procedure_end >= change.start
+            episode = _Episode(number, change.start, change.t, PROCEDURE if in_procedure else MONITORING)
+            self._episodes[number] = episode
+            detail = ""
+        self._open, self._last_resolved = episode, None
+        if self._mode == PROCEDURE:
+            episode.mode = PROCEDURE
+        key = (PAIN, episode.number)
+        alarm = self._alarms.get(key)
+        if alarm is None:
+            alarm = self._alarms[key] = AlarmSignal(PAIN, episode.max_priority, change.t, episode.number)
+        alarm.raise_(change.t, episode.max_priority)
+        alarm.signal_lost = False
+        self._changed.add(episode.number)
+        self._emit(PAIN, alarm.priority, "raised", episode=episode.number, detail=detail)
+
+    def _pain_ended(self, episode: _Episode, alarm: AlarmSignal, change: run.Ended) -> None:
+        episode.end, episode.end_reason, episode.stats = change.end, change.reason, change.stats
+        self._open = None
+        self._last_resolved = episode if change.reason == RESOLVED else None
+        self._changed.add(episode.number)
+        self._emit(PAIN, alarm.priority, "ended", episode=episode.number, detail=change.reason)
+        alarm.active = False
+        must_latch = change.reason == SIGNAL_LOST or alarm.unacked
+        if must_latch and change.reason != SESSION_ENDED and self._mode != PROCEDURE:
+            alarm.latched = True
+            alarm.latch_span = (episode.start, change.end)
+            alarm.next_reminder = self._now + self._settings.reminder_every_s
+            self._emit(PAIN, alarm.priority, "latched", episode=episode.number)
+        else:
+            del self._alarms[(PAIN, episode.number)]
+            self._emit(PAIN, alarm.priority, "cleared", episode=episode.number)
+
+    # --- alarms -----------------------------------------------------------------------------
+
+    def _sync_technical(self) -> None:
+        now = self._now
+        held = self._watch.conditions(now, self._mode != STANDBY)
+        for kind in TECHNICAL_KINDS:
+            key = (kind, None)
+            alarm = self._alarms.get(key)
+            if kind not in held:
+                if alarm is not None:
+                    del self._alarms[key]
+                    self._emit(kind, alarm.priority, "cleared")
+                continue
+            priority = held[kind]
+            if alarm is None:
+                self._alarms[key] = AlarmSignal(kind, priority, now)
+                self._emit(kind, priority, "raised", detail=self._watch.detail(kind))
+            else:
+                if kind in BLIND_KINDS and is_due(alarm.since + self._settings.blind_escalate_s, now):
+                    priority = MEDIUM
+                if RANK[priority] > RANK[alarm.priority]:
+                    self._escalate(alarm, priority, self._watch.detail(kind))
+
+    def _escalate(self, alarm: AlarmSignal, priority: str, detail: str) -> None:
+        alarm.escalate(priority)
+        if alarm.episode is not None:
+            self._episodes[alarm.episode].max_priority = priority
+            self._changed.add(alarm.episode)
+        self._emit(alarm.kind, priority, "escalated", episode=alarm.episode, detail=detail)
+
+    def _alarm_timers(self, alarm: AlarmSignal) -> None:
+        now = self._now
+        if alarm.active and is_due(alarm.silenced_until, now):
+            alarm.silenced_until = None
+            self._emit(alarm.kind, alarm.priority, "silence_ended", episode=alarm.episode)
+        if is_due(self._escalate_at(alarm), now):
+            self._escalate(alarm, HIGH, f"unacknowledged for {self._settings.escalate_after_s:g} s")
+        if is_due(self._reminder_at(alarm), now):
+            alarm.next_reminder = now + self._settings.reminder_every_s
+            self._reminder_due = True
+            self._emit(alarm.kind, alarm.priority, "reminder", episode=alarm.episode)
+
+    def _pain_audio_suppressed(self) -> bool:
+        return self._mode in (PROCEDURE, STANDBY)
+
+    def _escalate_at(self, alarm: AlarmSignal) -> float | None:
+        if alarm.kind != PAIN or not alarm.active or alarm.priority == HIGH or self._pain_audio_suppressed():
+            return None
+        return alarm.escalate_ref + self._settings.escalate_after_s
+
+    def _reminder_at(self, alarm: AlarmSignal) -> float | None:
+        """A reminder silenced by audio pause sounds when the pause ends, not never."""
+        if not alarm.latched or self._pain_audio_suppressed():
+            return None
+        return max(alarm.next_reminder, self._paused_until or -math.inf)
+
+    def _standby_reminder_at(self) -> float | None:
+        if self._mode != STANDBY:
+            return None
+        return max(self._standby_reminder, self._paused_until or -math.inf)
+
+    def _audible(self, alarm: AlarmSignal) -> bool:
+        if not alarm.active or alarm.silenced_until is not None or self._paused_until is not None:
+            return False
+        return not (alarm.kind == PAIN and self._pain_audio_suppressed())
+
+    # --- modes ------------------------------------------------------------------------------
+
+    def _end_procedure(self, user: str | None, detail: str) -> None:
+        self._mode, self._mode_until = MONITORING, None
+        self._last_procedure_end = self._now
+        self._pain_audio_back()
+        self._emit("MODE", None, "procedure_ended", user, detail=detail)
+
+    def _end_standby(self, user: str) -> None:
+        self._mode = MONITORING
+        self._mode_until = self._standby_reminder = None
+        self._watch.restart(self._now)
+        self._pain_audio_back()
+        self._emit("MODE", None, "standby_ended", user)
+
+    def _pain_audio_back(self) -> None:
+        """Pain audio returns: the unattended-time escalation counts afresh from now."""
+        for alarm in self._alarms.values():
+            if alarm.kind == PAIN and alarm.active:
+                alarm.escalate_ref = self._now
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _s_reason(self) -> str:
+        if self._mode == STANDBY:
+            return "standby"
+        if self._watch.camera_lost(self._now):
+            return "no_frames"
+        status = self._watch.last_status
+        if status is not None and status is not FaceStatus.SCORED:
+            return status.value
+        return "no_frames" if self._smoother.ever_known else "not_started"
+
+    def _record(self, episode: _Episode) -> EpisodeRecord:
+        stats = episode.stats if episode.stats is not None else self._run.stats
+        return EpisodeRecord(
+            number=episode.number, start=episode.start, alarm_at=episode.alarm_at,
+            end=episode.end, end_reason=episode.end_reason, peak_s=stats.peak, mean_s=stats.mean,
+            max_share=stats.max_f, max_band=face_band(stats.max_f), max_priority=episode.max_priority,
+            ack_at=episode.ack_at, ack_by=episode.ack_by, mode=episode.mode,
+        )
+
+    def _emit(self, kind: str, priority: str | None, transition: str, user: str | None = None,
+              episode: int | None = None, detail: str = "") -> None:
+        self._events.append(AlarmEvent(self._now, kind, priority, transition, user, episode, detail))
+
+
+def _time(t: float) -> float:
+    t = float(t)
+    if not math.isfinite(t):
+        raise ValueError(f"session time must be a finite number of seconds (got {t})")
+    return t
+
+
+def _unit(value: float, name: str) -> float:
+    value = float(value)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be within 0..1 (got {value})")
+    return value

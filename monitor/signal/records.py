@@ -1,0 +1,102 @@
+"""What the alarm engine hands out: immutable snapshots, events and episode records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PAIN = "PAIN"
+NO_FACE = "NO_FACE"
+POOR_SIGNAL = "POOR_SIGNAL"
+CAMERA_LOST = "CAMERA_LOST"
+PIPELINE_STALLED = "PIPELINE_STALLED"
+MODEL_ERROR = "MODEL_ERROR"
+STORAGE_FAILING = "STORAGE_FAILING"
+STORAGE_BUFFER_HALF = "STORAGE_BUFFER_HALF"  # a report only: escalates STORAGE_FAILING
+
+TECHNICAL_KINDS = (CAMERA_LOST, PIPELINE_STALLED, MODEL_ERROR, NO_FACE, POOR_SIGNAL, STORAGE_FAILING)
+ALARM_KINDS = (PAIN, *TECHNICAL_KINDS)
+REPORTED_KINDS = (CAMERA_LOST, PIPELINE_STALLED, MODEL_ERROR, STORAGE_FAILING, STORAGE_BUFFER_HALF)
+
+LOW, MEDIUM, HIGH = "low", "medium", "high"
+RANK = {LOW: 0, MEDIUM: 1, HIGH: 2}
+SYMBOL = {LOW: "!", MEDIUM: "!!", HIGH: "!!!"}
+
+MONITORING, PROCEDURE, STANDBY = "monitoring", "procedure", "standby"
+
+RESOLVED, SIGNAL_LOST, SESSION_ENDED = "resolved", "signal_lost", "session_ended"
+
+
+@dataclass(frozen=True)
+class AlarmEvent:
+    """One logged transition (ALARMS.md "Every transition is logged")."""
+
+    t: float
+    kind: str
+    priority: str | None
+    transition: str
+    user: str | None = None
+    episode: int | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class EpisodeRecord:
+    """One pain episode; re-sent whole on every change so a store can upsert by number."""
+
+    number: int
+    start: float
+    alarm_at: float
+    end: float | None
+    end_reason: str | None
+    peak_s: float
+    mean_s: float | None
+    max_share: float | None
+    max_band: int | None
+    max_priority: str
+    ack_at: float | None
+    ack_by: str | None
+    mode: str
+
+
+@dataclass(frozen=True)
+class AlarmState:
+    """One alarm as the screen shows it; `audible` already accounts for silence, pause and mode."""
+
+    kind: str
+    priority: str
+    active: bool
+    latched: bool
+    signal_lost: bool
+    audible: bool
+    silenced_until: float | None
+    since: float
+    episode: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Tone:
+    """What should sound now; technical alarms use their own pattern (ALARMS.md)."""
+
+    kind: str
+    priority: str
+    technical: bool
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the screen needs at time t; s/f are None when unknown, never 0."""
+
+    t: float
+    s: float | None
+    s_reason: str | None
+    s_band: int | None
+    s_label: str | None
+    f: float | None
+    f_band: int | None
+    mode: str
+    mode_until: float | None
+    audio_paused_until: float | None
+    alarms: tuple[AlarmState, ...]
+    tone: Tone | None
+    reminder_due: bool
