@@ -1,0 +1,146 @@
+"""Open the monitor's database: a private SQLite file by default, any SQLAlchemy URL by setting.
+
+Every problem a user can fix (bad URL, missing driver, unwritable folder, a file that is not a
+database, a database from a newer version) becomes a one-line MonitorError saying what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from monitor.errors import MonitorError
+from monitor.store.files import create_private_file, make_private_dirs, private_umask
+from monitor.store.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "painmon"
+DB_FILENAME = "painmon.db"
+# Short, so a database locked by another program shows up as failing soon; the writer retries.
+BUSY_TIMEOUT_MS = 1000
+MEMORY_DATABASES = (None, "", ":memory:")
+URL_EXAMPLES = "e.g. sqlite:////home/nurse/painmon.db or postgresql+psycopg://user@host/painmon"
+
+# Lower-case fragments of SQLite's messages -> what the user can do about them.
+HINTS = {
+    "file is not a database": "it is some other file: move it aside or set store.url to "
+    "another path",
+    "unable to open database file": "check that the folder exists and is writable",
+    "readonly": "fix the permissions of the file and its folder, or set store.url to another path",
+    "locked": "another program holds the database: close it or wait",
+    "disk is full": "free some disk space",
+}
+
+
+def default_database_path() -> Path:
+    """`painmon.db` in the user's data directory (e.g. ~/.local/share/painmon on Linux)."""
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / DB_FILENAME
+
+
+def describe_url(url: str) -> str:
+    """The URL for logs and messages, password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "(malformed database URL)"
+
+
+def explain(exc: BaseException) -> str:
+    """First line of the database's own message, plus a hint when it is a known one."""
+    reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
+    hint = next((text for key, text in HINTS.items() if key in reason.lower()), None)
+    return f"{reason}; {hint}" if hint else reason
+
+
+def open_database(url: str | None = None) -> Engine:
+    """Engine for `url` (default: the private SQLite file), upgraded to the current schema."""
+    parsed = _parse(url)
+    path = _sqlite_file(parsed)
+    where = str(path) if path else parsed.render_as_string(hide_password=True)
+    if path is not None and path.is_dir():
+        raise MonitorError(f"store.url names the folder {path}: give the path of a database file")
+    if path is not None and not path.exists():
+        try:
+            make_private_dirs(path.parent)
+            create_private_file(path)
+        except OSError as exc:
+            raise MonitorError(
+                f"cannot create the database {path}: {exc.strerror or exc}; "
+                "choose a writable location (store.url)"
+            ) from None
+    engine = _create_engine(parsed)
+    try:
+        with private_umask():
+            if path is not None:
+                _use_wal(engine)
+            upgrade(engine, path)
+    except MonitorError as exc:
+        engine.dispose()
+        raise MonitorError(f"database {where}: {exc}") from None
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise MonitorError(f"cannot use the database {where}: {explain(exc)}") from None
+    log.info("database %s ready", where)
+    return engine
+
+
+def _parse(url: str | None) -> URL:
+    if url is None:
+        return URL.create("sqlite", database=str(default_database_path()))
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
+        raise MonitorError(f"store.url is not a valid database URL ({URL_EXAMPLES})") from None
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file behind a SQLite URL; None for other databases and in-memory SQLite."""
+    if url.get_backend_name() != "sqlite" or url.database in MEMORY_DATABASES:
+        return None
+    return Path(url.database)
+
+
+def _create_engine(url: URL) -> Engine:
+    options: dict[str, Any] = {}
+    if url.get_backend_name() == "sqlite" and url.database in MEMORY_DATABASES:
+        # One shared connection, or the writer thread would see its own empty database.
+        options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+    try:
+        engine = create_engine(url, **options)
+    except NoSuchModuleError:
+        raise MonitorError(
+            f"unknown database kind '{url.drivername}' in store.url ({URL_EXAMPLES})"
+        ) from None
+    except ImportError as exc:
+        raise MonitorError(
+            f"the database driver for '{url.drivername}' is not installed ({exc}); "
+            "install it with pip, or use a sqlite:/// URL"
+        ) from None
+    except ArgumentError as exc:
+        raise MonitorError(f"store.url is not usable: {exc} ({URL_EXAMPLES})") from None
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Per connection: enforce foreign keys; wait a little, not long, for a lock."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _use_wal(engine: Engine) -> None:
+    """WAL lets readers (review, CLI) work while the writer writes; the mode stays in the file."""
+    with engine.connect() as conn:
+        mode = conn.exec_driver_sql("PRAGMA journal_mode=WAL").scalar()
+    if str(mode).lower() != "wal":
+        log.warning("SQLite refused WAL mode (journal mode %s): readers may block the writer", mode)
