@@ -77,6 +77,7 @@ class FaceShare:
         self._closed: deque[tuple[float, float, bool]] = deque()  # start, end, pain face
         self._scored = 0.0
         self._face = 0.0
+        self._face_spans = 0  # counted so that running sums snap back to exact 0 or 1
         self._open: tuple[float, bool] | None = None
 
     def frame(self, t: float, p: float | None) -> None:
@@ -88,11 +89,13 @@ class FaceShare:
                 self._closed.append((start, end, face))
                 self._scored += end - start
                 self._face += (end - start) if face else 0.0
+                self._face_spans += face
         self._open = None if p is None else (t, p >= self.settings.p_face)
 
     def clear(self) -> None:
         self._closed.clear()
         self._scored = self._face = 0.0
+        self._face_spans = 0
         self._open = None
 
     def value(self, now: float) -> float | None:
@@ -102,8 +105,13 @@ class FaceShare:
             start, end, face = self._closed.popleft()
             self._scored -= end - start
             self._face -= (end - start) if face else 0.0
+            self._face_spans -= face
         if not self._closed:
-            self._scored = self._face = 0.0
+            self._scored = 0.0
+        if self._face_spans == 0:
+            self._face = 0.0
+        elif self._face_spans == len(self._closed):
+            self._face = self._scored
         scored, face_time = self._scored, self._face
         if self._closed and self._closed[0][0] < lo:
             start, _, face = self._closed[0]

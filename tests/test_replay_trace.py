@@ -1,0 +1,105 @@
+"""replay_trace: recorded traces through the engine, and every file problem named by its line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.config import AlarmSettings
+from monitor.errors import MonitorError
+from monitor.signal.trace import replay_trace
+
+TRACES = Path(__file__).parent / "data" / "traces"
+DEFAULTS = AlarmSettings()
+
+
+def pain_events(result: dict) -> list[tuple[float, str, str | None]]:
+    return [(e["t"], e["transition"], e["user"]) for e in result["events"] if e["kind"] == "PAIN"]
+
+
+def test_worked_example_table_to_the_second():
+    result = replay_trace(TRACES / "worked_example.csv", DEFAULTS)
+    assert result["episodes"] == [{
+        "start": 20.0, "alarm_at": 30.0, "end": 70.0, "end_reason": "resolved",
+        "max_priority": "medium", "ack_at": 45.0, "ack_by": "nurse_a", "mode": "monitoring",
+    }]
+    assert pain_events(result) == [
+        (30.0, "raised", None), (45.0, "acknowledged", "nurse_a"), (85.0, "ended", None),
+        (85.0, "cleared", None)]
+    raised = next(e for e in result["events"] if e["transition"] == "raised")
+    assert raised["priority"] == "medium"
+    json.dumps(result)  # ready for the command line's JSON output
+
+
+def test_worked_example_silence_lasts_until_165(tmp_path):
+    """Same table, but S stays at 0.8 after the acknowledgement: audio returns at 45 + 120."""
+    trace = tmp_path / "held.csv"
+    trace.write_text("t,kind,value,user\n0,s,0.1,\n20,s,0.62,\n30,s,0.7,\n45,s,0.8,\n"
+                     "45,ack,,nurse_a\n200,s,0.8,\n")
+    result = replay_trace(trace, DEFAULTS)
+    assert [(t, tr) for t, tr, _ in pain_events(result)][:4] == [
+        (30.0, "raised"), (45.0, "acknowledged"), (165.0, "silence_ended"), (165.0, "escalated")]
+    assert result["episodes"][0]["end_reason"] == "session_ended"
+    assert result["episodes"][0]["end"] == 200.0, "no end row: the session ends at the last t"
+
+
+def test_blind_trace_keeps_one_episode_through_camera_loss():
+    result = replay_trace(TRACES / "blind_then_resolved.csv", DEFAULTS)
+    (episode,) = result["episodes"]
+    assert (episode["start"], episode["alarm_at"], episode["end"], episode["end_reason"]) == (
+        0.0, 10.0, 42.9, "resolved")
+    assert (episode["ack_at"], episode["ack_by"]) == (61.0, "nurse_a")
+    camera = [(e["t"], e["transition"]) for e in result["events"] if e["kind"] == "CAMERA_LOST"]
+    assert camera[:2] == [(21.9, "raised"), (30.0, "cleared")]
+    assert camera[2:] == [(62.0, "raised"), (63.0, "cleared")], "a stage's report of a frozen image"
+    transitions = [tr for _, tr, _ in pain_events(result)]
+    assert transitions == ["raised", "signal_lost", "signal_resumed", "escalated", "ended", "latched",
+                           "acknowledged", "cleared"]
+
+
+def test_other_settings_give_other_episodes():
+    strict = AlarmSettings(d_on_s=20.0)
+    result = replay_trace(TRACES / "worked_example.csv", strict)
+    assert result["episodes"][0]["alarm_at"] == 40.0
+
+
+@pytest.mark.parametrize("body, line, words", [
+    ("0,s,0.1,\n5,jump,,\n", 3, "unknown kind 'jump'"),
+    ("0,s,0.1,\n5,s,0.2\n", 3, "expected 4 columns"),
+    ("0,s,0.1,\nfive,s,0.2,\n", 3, "bad time 'five'"),
+    ("0,s,0.1,\n5,p,high,\n", 3, "bad value 'high'"),
+    ("0,s,0.1,\n5,p,1.5,\n", 3, "within 0..1"),
+    ("0,s,0.1,\n5,p,,\n", 3, "needs a value"),
+    ("0,s,0.1,\n5,s,nan,\n", 3, "finite"),
+    ("0,s,0.1,\n5,s,0.2,\n4,s,0.3,\n", 4, "time goes backwards"),
+    ("0,s,0.1,\n5,tick,3,\n", 3, "takes no value"),
+    ("0,s,0.1,\n5,tick,,nurse\n", 3, "takes no user"),
+    ("0,s,0.1,\n5,procedure_start,45,\n", 3, "at most 30 minutes"),
+    ("0,s,0.1,\n5,end,,\n6,tick,,\n", 4, "after the 'end' row"),
+])
+def test_errors_name_the_line(tmp_path, body, line, words):
+    trace = tmp_path / "bad.csv"
+    trace.write_text("t,kind,value,user\n" + body)
+    with pytest.raises(MonitorError, match=f"bad.csv:{line}: .*{words}"):
+        replay_trace(trace, DEFAULTS)
+
+
+def test_header_missing_file_and_empty_trace(tmp_path):
+    trace = tmp_path / "t.csv"
+    trace.write_text("time,kind,value,user\n0,s,0.1,\n")
+    with pytest.raises(MonitorError, match=r"t.csv:1: the header must be t,kind,value,user"):
+        replay_trace(trace, DEFAULTS)
+    trace.write_text("t,kind,value,user\n\n")
+    with pytest.raises(MonitorError, match="no rows"):
+        replay_trace(trace, DEFAULTS)
+    with pytest.raises(MonitorError, match="not found"):
+        replay_trace(tmp_path / "missing.csv", DEFAULTS)
+
+
+def test_blank_lines_and_unknown_s_are_accepted(tmp_path):
+    trace = tmp_path / "ok.csv"
+    trace.write_text("t,kind,value,user\n0,s,0.7,\n\n10,s,0.7,\n12,s,,\n100,end,,\n")
+    (episode,) = replay_trace(trace, DEFAULTS)["episodes"]
+    assert (episode["end"], episode["end_reason"]) == (12.0, "signal_lost")
