@@ -6,6 +6,7 @@ import argparse
 import json
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -72,16 +73,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _progress(summary, snapshot) -> None:
-    s = "unknown" if snapshot.s is None else f"{snapshot.s:.2f} {snapshot.s_label}"
-    f = "-" if snapshot.f is None else f"{snapshot.f:.0%}"
-    alarms = " ".join(f"{a.kind}{_SYMBOL[a.priority]}" for a in snapshot.alarms) or "none"
-    line = (f"t {snapshot.t:7.1f}s  frames {summary.frames:6d}  scored {summary.frames_scored:6d}  "
-            f"S {s:<12} F {f:>4}  alarms: {alarms}")
-    if sys.stderr.isatty():
-        print(f"\r{line:<110}", end="", file=sys.stderr, flush=True)
-    elif summary.frames and int(snapshot.t) % 10 == 0:
-        print(line, file=sys.stderr, flush=True)
+class Progress:
+    """One status line: rewritten in place on a terminal, a line every 10 s in a log."""
+
+    LOG_EVERY_S = 10.0
+
+    def __init__(self) -> None:
+        self._tty = sys.stderr.isatty()
+        self._last_logged = -self.LOG_EVERY_S
+
+    def __call__(self, summary, snapshot) -> None:
+        s = "unknown" if snapshot.s is None else f"{snapshot.s:.2f} {snapshot.s_label}"
+        f = "-" if snapshot.f is None else f"{snapshot.f:.0%}"
+        alarms = " ".join(f"{a.kind}{_SYMBOL[a.priority]}" for a in snapshot.alarms) or "none"
+        line = (f"t {snapshot.t:7.1f}s  frames {summary.frames:6d}  scored {summary.frames_scored:6d}  "
+                f"S {s:<12} F {f:>4}  alarms: {alarms}")
+        if self._tty:
+            print(f"\r{line:<110}", end="", file=sys.stderr, flush=True)
+        elif time.monotonic() - self._last_logged >= self.LOG_EVERY_S:
+            self._last_logged = time.monotonic()
+            print(line, file=sys.stderr, flush=True)
 
 
 _SYMBOL = {"high": "!!!", "medium": "!!", "low": "!"}
@@ -114,7 +125,7 @@ def cmd_run(args: argparse.Namespace, source: str, realtime: bool) -> int:
     monitor = Monitor(settings, source, realtime=realtime, encounter_id=args.encounter)
     previous = signal.signal(signal.SIGTERM, lambda *_: monitor.stop())
     try:
-        summary = monitor.run(on_progress=_progress)
+        summary = monitor.run(on_progress=Progress())
     finally:
         signal.signal(signal.SIGTERM, previous)
     _print_summary(summary)

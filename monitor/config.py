@@ -50,7 +50,10 @@ class VisionSettings(_Section):
     detect_thresholds: tuple[float, float, float] = Field((0.6, 0.7, 0.7))
     min_detection_prob: float = Field(0.9, ge=0.5, le=1.0)
     track_min_iou: float = Field(0.2, ge=0.0, le=1.0, description="overlap that continues a track")
-    track_lost_after_s: float = Field(0.5, ge=0.1, le=30.0, description="forget a track unseen this long")
+    track_lost_after_s: float = Field(
+        0.25, ge=0.1, le=30.0,
+        description="forget a track unseen this long: guards against a face appearing beside the "
+                    "subject, and re-acquires an occluded subject quickly")
     min_face_px: int = Field(24, ge=12, le=400, description="quality gate: shorter box side")
     min_sharpness: float = Field(15.0, ge=0.0, le=1000.0, description="variance of the Laplacian")
     min_brightness: float = Field(25.0, ge=0.0, le=255.0, description="mean grey level of the face")
