@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.signal.records import PAIN, RANK, SYMBOL
+from monitor.signal.records import (CAMERA_LOST, MODEL_ERROR, NO_FACE, PAIN, PIPELINE_STALLED,
+                                    POOR_SIGNAL, RANK, STORAGE_FAILING, SYMBOL)
 
 TEXT = {
     PAIN: "Pain expression (estimate from the face)",
-    "CAMERA_LOST": "Camera lost: the monitor is blind",
-    "PIPELINE_STALLED": "Processing stalled: frames wait for a score",
-    "MODEL_ERROR": "Model error: no scores",
-    "NO_FACE": "No face in view",
-    "POOR_SIGNAL": "Face not clear enough to score",
-    "STORAGE_FAILING": "Storage failing: data is buffered",
+    CAMERA_LOST: "Camera lost: the monitor is blind",
+    PIPELINE_STALLED: "Processing stalled: frames wait for a score",
+    MODEL_ERROR: "Model error: no scores",
+    NO_FACE: "No face in view",
+    POOR_SIGNAL: "Face not clear enough to score",
+    STORAGE_FAILING: "Storage failing: data is buffered",
 }
 
 

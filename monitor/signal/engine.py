@@ -17,8 +17,8 @@ from monitor.signal import pain as run
 from monitor.signal.alarm import AlarmSignal
 from monitor.signal.records import (ALARM_KINDS, HIGH, LOW, MEDIUM, MONITORING, NO_FACE, PAIN,
                                     POOR_SIGNAL, PROCEDURE, RANK, REPORTED_KINDS, RESOLVED,
-                                    SESSION_ENDED, SIGNAL_LOST, STANDBY, TECHNICAL_KINDS, AlarmEvent, AlarmState,
-                                    EpisodeRecord, Snapshot, Tone)
+                                    SESSION_ENDED, SIGNAL_LOST, STANDBY, TECHNICAL_KINDS,
+                                    AlarmEvent, AlarmState, EpisodeRecord, Snapshot, Tone)
 from monitor.signal.smoothing import FaceShare, Smoother, face_band, s_band
 from monitor.signal.technical import TechnicalWatch
 from monitor.signal.timing import earliest, is_due
@@ -115,7 +115,7 @@ class AlarmEngine:
             if kind is not None and alarm.kind != kind:
                 continue
             self._emit(alarm.kind, alarm.priority, "acknowledged", user, alarm.episode)
-            episode = self._episodes.get(alarm.episode) if alarm.episode else None
+            episode = self._episodes.get(alarm.episode)
             if episode is not None and episode.ack_at is None:
                 episode.ack_at, episode.ack_by = now, user
                 self._changed.add(episode.number)
@@ -167,7 +167,8 @@ class AlarmEngine:
             if self._mode == PROCEDURE:
                 self._end_procedure(user, "standby")
             self._mode = STANDBY
-            self._mode_until = self._standby_reminder = now + self._settings.standby_max_min * SECONDS_PER_MINUTE
+            overdue = now + self._settings.standby_max_min * SECONDS_PER_MINUTE
+            self._mode_until = self._standby_reminder = overdue
             self._emit("MODE", None, "standby_started", user)
             self._smoother.forget()
             self._share.clear()
@@ -321,7 +322,7 @@ class AlarmEngine:
             self._pain_ended(episode, alarm, change)
 
     def _pain_raised(self, change: run.Raised) -> None:
-        if change.merged and self._last_resolved is not None:
+        if change.merged:  # the run re-opens the episode it last resolved
             episode = self._last_resolved
             episode.end = episode.end_reason = episode.stats = None
             detail = "re-opened: onset within merge_within of its end"
