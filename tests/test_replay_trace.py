@@ -82,14 +82,14 @@ def test_other_settings_give_other_episodes():
 def test_errors_name_the_line(tmp_path, body, line, words):
     trace = tmp_path / "bad.csv"
     trace.write_text("t,kind,value,user\n" + body)
-    with pytest.raises(MonitorError, match=f"bad.csv:{line}: .*{words}"):
+    with pytest.raises(MonitorError, match=f"bad.csv, line {line}: .*{words}"):
         replay_trace(trace, DEFAULTS)
 
 
 def test_header_missing_file_and_empty_trace(tmp_path):
     trace = tmp_path / "t.csv"
     trace.write_text("time,kind,value,user\n0,s,0.1,\n")
-    with pytest.raises(MonitorError, match=r"t.csv:1: the header must be t,kind,value,user"):
+    with pytest.raises(MonitorError, match=r"t.csv, line 1: the header must be t,kind,value,user"):
         replay_trace(trace, DEFAULTS)
     trace.write_text("t,kind,value,user\n\n")
     with pytest.raises(MonitorError, match="no rows"):

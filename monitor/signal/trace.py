@@ -34,11 +34,11 @@ def replay_trace(path: Path, settings: AlarmSettings) -> dict:
     ended = False
     for line, t, kind, value, user in rows:
         if ended:
-            raise MonitorError(f"{path}:{line}: row after the 'end' row")
+            raise MonitorError(f"{path}, line {line}: row after the 'end' row")
         try:
             _apply(engine, t, kind, value, user)
         except MonitorError as exc:
-            raise MonitorError(f"{path}:{line}: {exc}") from None
+            raise MonitorError(f"{path}, line {line}: {exc}") from None
         ended = kind == "end"
         _collect(engine, events, episodes)
     if not ended:
@@ -87,7 +87,7 @@ def _read(path: Path) -> list[tuple[int, float, str, float | None, str]]:
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise MonitorError(f"cannot read trace file {path}: {exc}") from None
     if not lines or [cell.strip() for cell in lines[0]] != HEADER:
-        raise MonitorError(f"{path}:1: the header must be {','.join(HEADER)}")
+        raise MonitorError(f"{path}, line 1: the header must be {','.join(HEADER)}")
     rows = []
     last_t = -math.inf
     for line, cells in enumerate(lines[1:], start=2):
@@ -95,7 +95,7 @@ def _read(path: Path) -> list[tuple[int, float, str, float | None, str]]:
             continue
         row = _parse(path, line, [cell.strip() for cell in cells])
         if row[1] < last_t:
-            raise MonitorError(f"{path}:{line}: time goes backwards ({row[1]:g} after {last_t:g})")
+            raise MonitorError(f"{path}, line {line}: time goes backwards ({row[1]:g} after {last_t:g})")
         last_t = row[1]
         rows.append(row)
     if not rows:
@@ -104,7 +104,7 @@ def _read(path: Path) -> list[tuple[int, float, str, float | None, str]]:
 
 
 def _parse(path: Path, line: int, cells: list[str]) -> tuple[int, float, str, float | None, str]:
-    where = f"{path}:{line}"
+    where = f"{path}, line {line}"
     if len(cells) != len(HEADER):
         raise MonitorError(f"{where}: expected {len(HEADER)} columns ({','.join(HEADER)}), got {len(cells)}")
     t_text, kind, value_text, user = cells
