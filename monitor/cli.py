@@ -85,7 +85,7 @@ class Progress:
     def __call__(self, summary, snapshot) -> None:
         s = "unknown" if snapshot.s is None else f"{snapshot.s:.2f} {snapshot.s_label}"
         f = "-" if snapshot.f is None else f"{snapshot.f:.0%}"
-        alarms = " ".join(f"{a.kind}{_SYMBOL[a.priority]}" for a in snapshot.alarms) or "none"
+        alarms = " ".join(_alarm_text(a) for a in snapshot.alarms) or "none"
         line = (f"t {snapshot.t:7.1f}s  frames {summary.frames:6d}  scored {summary.frames_scored:6d}  "
                 f"S {s:<12} F {f:>4}  alarms: {alarms}")
         if self._tty:
@@ -96,6 +96,12 @@ class Progress:
 
 
 _SYMBOL = {"high": "!!!", "medium": "!!", "low": "!"}
+
+
+def _alarm_text(alarm) -> str:
+    state = " latched" if alarm.latched and not alarm.active else ""
+    state += " signal-lost" if alarm.signal_lost else ""
+    return f"{alarm.kind}{_SYMBOL[alarm.priority]}{state}"
 
 
 def _print_summary(summary) -> None:

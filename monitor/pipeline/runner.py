@@ -168,6 +168,11 @@ class Monitor:
         return self.clock() if self.source.live else (self._last_t or 0.0)
 
     def _process(self, packet: FramePacket) -> None:
+        if self.source.live:
+            waited = self.clock() - packet.t
+            self.engine.technical(packet.t, "PIPELINE_STALLED",
+                                  waited > self.settings.alarms.stalled_after_s,
+                                  f"frame waited {waited:.1f} s")
         observation = self.finder.observe(packet)
         p = None
         status = observation.status
@@ -210,10 +215,8 @@ class Monitor:
         now = self._now()
         status = self.source.status()
         self.engine.technical(now, "CAMERA_LOST", not status.connected or status.frozen, status.detail)
-        health = self.writer.health()
-        failing_for = 0.0 if health.failing_since is None else time.monotonic() - health.failing_since
-        self.engine.technical(now, "STORAGE_FAILING",
-                              failing_for >= self.settings.alarms.storage_failing_after_s,
+        health = self.writer.health()  # the engine waits storage_failing_after_s before raising
+        self.engine.technical(now, "STORAGE_FAILING", health.failing_since is not None,
                               health.last_error or "")
         self.engine.technical(now, "STORAGE_BUFFER_HALF",
                               health.buffered > self.settings.store.queue_size // 2)

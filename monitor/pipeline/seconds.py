@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 
 from monitor.packets import FaceStatus
 
-STATUS_CODES = {FaceStatus.SCORED: 0, FaceStatus.NO_FACE: 1, FaceStatus.POOR_QUALITY: 2}
-
 
 @dataclass
 class _Second:
@@ -69,11 +67,11 @@ class SecondAggregator:
 
 @dataclass
 class TraceBuffer:
-    """Collects (t, status code, p) for one span of `span_s` seconds before it is packed and stored."""
+    """Collects (t, status, p) for one span of `span_s` seconds before it is packed and stored."""
 
     span_s: float
     t0: float | None = None
-    rows: list[tuple[float, int, float | None]] = field(default_factory=list)
+    rows: list[tuple[float, FaceStatus, float | None]] = field(default_factory=list)
 
     def add(self, t: float, status: FaceStatus, p: float | None) -> tuple[float, list] | None:
         """Adds a frame; returns (t0, rows) of a completed span when this frame starts a new one."""
@@ -82,7 +80,7 @@ class TraceBuffer:
             done = self.take()
         if self.t0 is None:
             self.t0 = t
-        self.rows.append((t, STATUS_CODES[status], p))
+        self.rows.append((t, status, p))
         return done
 
     def take(self) -> tuple[float, list] | None:
