@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import signal
 import sys
@@ -20,6 +21,10 @@ DEMO_CLIP = REPO_ROOT / "assets" / "demo" / "demo.mp4"
 NOT_A_DEVICE = ("Not a certified medical device: an estimate of facial pain expression that "
                 "supports, never replaces, clinical pain assessment.")
 EXIT_BAD_INPUT = 2
+
+# Modules that add their own subcommands: each has `register(subparsers)`, and sets `handler` on its
+# parsers with `set_defaults(handler=...)`. They import heavy libraries inside the handler only.
+EXTENSIONS: tuple[str, ...] = ()
 
 
 def _settings_flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -70,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("trace", type=Path, help="CSV with header t,kind,value,user")
     replay.add_argument("--settings", type=Path, help="TOML settings file ([alarms] section)")
     replay.add_argument("--json", action="store_true", help="print one JSON object (the default)")
+
+    run.set_defaults(handler=lambda a: cmd_run(a, a.source, a.realtime))
+    demo.set_defaults(handler=cmd_demo)
+    config.set_defaults(handler=cmd_config)
+    replay.set_defaults(handler=cmd_replay_trace)
+    for name in EXTENSIONS:
+        importlib.import_module(name).register(sub)
     return parser
 
 
@@ -173,13 +185,7 @@ def cmd_replay_trace(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "run":
-            return cmd_run(args, args.source, args.realtime)
-        if args.command == "demo":
-            return cmd_demo(args)
-        if args.command == "config":
-            return cmd_config(args)
-        return cmd_replay_trace(args)
+        return args.handler(args)
     except MonitorError as exc:
         print(f"painmon: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
