@@ -10,6 +10,7 @@ Time columns:
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 
 from sqlalchemy import (
@@ -65,6 +66,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(timezone.utc)
 
 
+def new_uid() -> str:
+    """A random session identity, unique across every monitor of a ward."""
+    return uuid.uuid4().hex
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {float: Double(), datetime: UtcDateTime(), str: String()}
@@ -92,13 +98,18 @@ class MonitoringSession(Base):
     heartbeat_at: Mapped[datetime | None]  # last processed frame: "calm" vs "not running"
     frames: Mapped[int | None]  # totals, set when the session ends
     frames_scored: Mapped[int | None]
+    # Global identity for the ward's central store (ids differ between databases); filled in on
+    # insert, so nullable only to keep it optional for the writer.
+    uid: Mapped[str | None] = mapped_column(String(32), unique=True, default=new_uid)
+    purged_at: Mapped[datetime | None]  # data removed by `painmon purge`; the row stays for audit
 
 
 class Sample(Base):
     """Per-second aggregate for display and export; `s` and `f` are null when unknown."""
 
     __tablename__ = "sample"
-    __table_args__ = (Index("ix_sample_session_id_t", "session_id", "t"),)
+    __table_args__ = (Index("ix_sample_session_id_t", "session_id", "t"),
+                      UniqueConstraint("session_id", "origin_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("monitoring_session.id"))
@@ -111,19 +122,22 @@ class Sample(Base):
     frames_poor_quality: Mapped[int]
     p_mean: Mapped[float | None]
     p_max: Mapped[float | None]
+    origin_id: Mapped[int | None]  # id in the bedside database it was forwarded from
 
 
 class FrameTrace(Base):
     """Packed per-frame (t, status, p) for a span starting at `t0` (layout: monitor.store.trace)."""
 
     __tablename__ = "frame_trace"
-    __table_args__ = (Index("ix_frame_trace_session_id_t0", "session_id", "t0"),)
+    __table_args__ = (Index("ix_frame_trace_session_id_t0", "session_id", "t0"),
+                      UniqueConstraint("session_id", "origin_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("monitoring_session.id"))
     t0: Mapped[float]
     n: Mapped[int]
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    origin_id: Mapped[int | None]  # id in the bedside database it was forwarded from
 
 
 class Episode(Base):
@@ -157,7 +171,8 @@ class AlarmEvent(Base):
     """Every alarm transition (raised, escalated, acknowledged, ...) with who acted, if anyone."""
 
     __tablename__ = "alarm_event"
-    __table_args__ = (Index("ix_alarm_event_session_id_t", "session_id", "t"),)
+    __table_args__ = (Index("ix_alarm_event_session_id_t", "session_id", "t"),
+                      UniqueConstraint("session_id", "origin_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("monitoring_session.id"))
@@ -168,13 +183,19 @@ class AlarmEvent(Base):
     transition: Mapped[str]
     user: Mapped[str | None]
     detail: Mapped[str | None] = mapped_column(Text)
+    origin_id: Mapped[int | None]  # id in the bedside database it was forwarded from
 
 
 class Annotation(Base):
-    """A reviewer's note on an episode (intervention given, NIPS score, free comment)."""
+    """A reviewer's note on an episode (intervention given, NIPS score, free comment).
+
+    Never updated (a trigger refuses it): a correction is a new annotation, audited like the first.
+    `t` is the session-clock time of writing (the wall time is `clock_origin_utc + t`).
+    """
 
     __tablename__ = "annotation"
-    __table_args__ = (Index("ix_annotation_episode_id_t", "episode_id", "t"),)
+    __table_args__ = (Index("ix_annotation_episode_id_t", "episode_id", "t"),
+                      UniqueConstraint("episode_id", "origin_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"))
@@ -183,6 +204,7 @@ class Annotation(Base):
     intervention: Mapped[str | None]
     nips: Mapped[int | None]
     comment: Mapped[str | None] = mapped_column(Text)
+    origin_id: Mapped[int | None]  # id in the bedside database it was forwarded from
 
 
 class AuditEvent(Base):
@@ -193,7 +215,8 @@ class AuditEvent(Base):
     """
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_session_id_t", "session_id", "t"),)
+    __table_args__ = (Index("ix_audit_event_session_id_t", "session_id", "t"),
+                      UniqueConstraint("session_id", "origin_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("monitoring_session.id"))
@@ -202,3 +225,4 @@ class AuditEvent(Base):
     user: Mapped[str | None]
     action: Mapped[str]
     detail_json: Mapped[str | None] = mapped_column(Text)
+    origin_id: Mapped[int | None]  # id in the bedside database it was forwarded from
