@@ -21,8 +21,10 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/painmon demo
 
+# A private PostgreSQL on 127.0.0.1 for the store, forwarding and export tests (tools/start-postgres.sh).
 test: setup
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	tools/start-postgres.sh start
+	eval "$$(tools/start-postgres.sh env)" && QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
