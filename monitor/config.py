@@ -134,6 +134,40 @@ class StoreSettings(_Section):
     store_media: bool = Field(False, description="keep face images of episodes (off: privacy)")
 
 
+DEFAULT_INTERVENTIONS = ("non-nutritive sucking", "sucrose", "swaddling", "skin-to-skin",
+                         "repositioning", "analgesic", "other")
+
+
+class ReviewSettings(_Section):
+    """Clinician review, export and forwarding to the ward's central store."""
+
+    interventions: tuple[str, ...] = Field(
+        DEFAULT_INTERVENTIONS, min_length=1, max_length=30,
+        description="choices for an annotation's intervention, in the order shown")
+    timezone: str | None = Field(
+        None, description="IANA zone for times on screen and in exports (default: this computer's)")
+    not_running_after_s: float = Field(
+        3.0, ge=1.5, le=600.0,
+        description="seconds without a stored sample inside a session shown as 'monitor not running'")
+    forward_batch_rows: int = Field(2000, ge=10, le=100_000,
+                                    description="rows per forwarding transaction")
+    keyring_service: str = Field("painmon", min_length=1,
+                                 description="keyring service holding the central store's password")
+
+    @model_validator(mode="after")
+    def _check(self) -> "ReviewSettings":
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        if any(not item.strip() for item in self.interventions):
+            raise ValueError("interventions must not be empty strings")
+        if self.timezone is not None:
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {self.timezone!r} (e.g. Europe/London)") from None
+        return self
+
+
 class Settings(_Section):
     schema_version: int = SCHEMA_VERSION
     bed_label: str = Field("bed-1", min_length=1, max_length=64)
@@ -142,6 +176,7 @@ class Settings(_Section):
     scoring: ScoringSettings = ScoringSettings()
     alarms: AlarmSettings = AlarmSettings()
     store: StoreSettings = StoreSettings()
+    review: ReviewSettings = ReviewSettings()
 
     @model_validator(mode="after")
     def _check_version(self) -> "Settings":
