@@ -168,6 +168,35 @@ class ReviewSettings(_Section):
         return self
 
 
+class TrainingSettings(_Section):
+    """`painmon train` defaults; its flags override them and the values used go into the card."""
+
+    pain_classes: tuple[str, ...] = Field(
+        ("pain", "pain_post_sucrose"), min_length=1,
+        description="labels (COPE stimuli, folder or CSV labels) that count as pain")
+    exclude_classes: tuple[str, ...] = Field(
+        (), description="labels left out altogether (e.g. the non-pain stressors air, friction)")
+    protocol: Literal["subjects", "random"] = Field(
+        "subjects", description="headline protocol; the other is reported beside it when possible")
+    folds: int = Field(5, ge=2, le=20, description="outer folds of both protocols")
+    arch: Literal["mini_xception", "resnet18", "mobilenet_v3_small"] = "mini_xception"
+    init: str = Field("expression", min_length=1,
+                      description="expression (mini_xception only), scratch, or a state_dict file")
+    epochs: int = Field(40, ge=1, le=1000, description="most epochs per fit")
+    patience: int = Field(8, ge=1, le=200, description="early stopping: epochs without a better "
+                                                      "validation loss")
+    batch_size: int = Field(32, ge=2, le=1024)
+    learning_rate: float = Field(1e-3, gt=0.0, le=1.0)
+    weight_decay: float = Field(1e-4, ge=0.0, le=1.0)
+    val_fraction: float = Field(0.2, ge=0.05, le=0.5,
+                                description="inner validation share: early stopping, temperature")
+    seed: int = Field(0, ge=0)
+    keep_poor_quality: bool = Field(
+        False, description="also train on faces the bedside quality gate would not score")
+    ece_bins: int = Field(10, ge=2, le=50, description="equal-width bins of expected calibration error")
+    cache_dir: Path | None = Field(None, description="face-box cache; default: the user cache folder")
+
+
 class Settings(_Section):
     schema_version: int = SCHEMA_VERSION
     bed_label: str = Field("bed-1", min_length=1, max_length=64)
@@ -177,6 +206,7 @@ class Settings(_Section):
     alarms: AlarmSettings = AlarmSettings()
     store: StoreSettings = StoreSettings()
     review: ReviewSettings = ReviewSettings()
+    training: TrainingSettings = TrainingSettings()
 
     @model_validator(mode="after")
     def _check_version(self) -> "Settings":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -32,6 +32,12 @@ class Architecture(_Strict):
     stem_channels: int = Field(ge=1)
     block_channels: tuple[int, ...] = Field(min_length=1)
     bn_epsilon: float = Field(gt=0, description="BatchNormalization epsilon (Keras: 1e-3)")
+
+
+class TorchvisionArchitecture(_Strict):
+    """A torchvision classifier built without downloaded weights, fed the grey face on 3 channels."""
+
+    name: Literal["resnet18", "mobilenet_v3_small"]
 
 
 class Preprocessing(_Strict):
@@ -118,11 +124,26 @@ class Source(_Strict):
     converted_with: str
 
 
+class TrainingRecord(_Strict):
+    """What `painmon train` did: data, label mapping, protocols and their metrics, settings.
+
+    Only trained models carry it; its layout is written by monitor.training.export.
+    """
+
+    tool: str
+    data: dict[str, Any]
+    label_mapping: dict[str, str]
+    headline_protocol: str
+    protocols: dict[str, Any]
+    calibration: dict[str, Any]
+    settings: dict[str, Any]
+
+
 class ModelCard(_Strict):
     schema_version: Literal[1] = CARD_SCHEMA_VERSION
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     version: str = Field(min_length=1)
-    architecture: Architecture
+    architecture: Annotated[Architecture | TorchvisionArchitecture, Field(discriminator="name")]
     input: InputSpec
     output: OutputSpec
     calibration: Calibration
@@ -132,6 +153,7 @@ class ModelCard(_Strict):
     limitations: tuple[str, ...] = Field(min_length=1)
     licence: Licence
     source: Source
+    training: TrainingRecord | None = None
 
     @property
     def model_id(self) -> str:
@@ -139,8 +161,12 @@ class ModelCard(_Strict):
         return f"{self.name}@{self.version}"
 
     def to_json(self) -> str:
-        """Stable text (field order, indent, final newline) so a regenerated card diffs clean."""
-        return self.model_dump_json(indent=2) + "\n"
+        """Stable text (field order, indent, final newline) so a regenerated card diffs clean.
+
+        A converted model has no training record, and its card is written without the key.
+        """
+        exclude = {"training"} if self.training is None else None
+        return self.model_dump_json(indent=2, exclude=exclude) + "\n"
 
 
 def read_card(model_dir: Path) -> ModelCard:

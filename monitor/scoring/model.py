@@ -15,7 +15,8 @@ import torch
 from torch import nn
 
 from monitor.errors import MonitorError
-from monitor.scoring.card import CARD_FILE, ModelCard, read_card
+from monitor.scoring.card import CARD_FILE, Architecture, ModelCard, read_card
+from monitor.scoring.torchvision_net import GrayTorchvision
 from monitor.scoring.xception import MiniXception
 
 _FIX = "restore the model folder or re-run tools/convert_emotion_model.py"
@@ -33,6 +34,8 @@ class LoadedModel:
 def build_network(card: ModelCard) -> nn.Module:
     """The untrained network the card's architecture describes."""
     arch = card.architecture
+    if not isinstance(arch, Architecture):
+        return GrayTorchvision(arch.name, len(card.output.labels))
     return MiniXception(card.input.channels, len(card.output.labels), arch.stem_channels,
                         arch.block_channels, arch.bn_epsilon)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from monitor.scoring.card import ModelCard, Preprocessing
+from monitor.scoring.card import InputSpec, ModelCard, Preprocessing
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in image pixels; may run past the edges
 
@@ -24,7 +24,11 @@ _TO_GRAY = {3: cv2.COLOR_BGR2GRAY, 4: cv2.COLOR_BGRA2GRAY}
 
 def face_input(image_bgr: np.ndarray, box: Box, card: ModelCard) -> np.ndarray:
     """The (height, width) float32 model input for one face. Accepts BGR, BGRA or gray uint8."""
-    spec = card.input
+    return spec_input(image_bgr, box, card.input)
+
+
+def spec_input(image_bgr: np.ndarray, box: Box, spec: InputSpec) -> np.ndarray:
+    """face_input for an input spec alone: training crops faces before its card exists."""
     crop = face_crop(to_gray(image_bgr), box, spec.preprocessing)
     resized = cv2.resize(crop, (spec.width, spec.height),
                          interpolation=_INTERPOLATION[spec.preprocessing.interpolation])
