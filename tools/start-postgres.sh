@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # A private PostgreSQL server for the tests: Debian's packages, a cluster in its own folder,
 # listening on 127.0.0.1 only, with a test user and database. Idempotent.
+# (Variables for it avoid the PAINMON_ prefix: those are settings.)
 #
 #   tools/start-postgres.sh [start]   install if missing, init once, start if stopped
 #   tools/start-postgres.sh stop      stop it (the forwarding tests stop and restart it)
-#   tools/start-postgres.sh env       print `export ...` lines for PAINMON_TEST_PG_URL, PGPASSFILE
+#   tools/start-postgres.sh env       print `export ...` lines for TEST_POSTGRES_URL, PGPASSFILE
 #
 # The password is random, made at init, and kept in a 0600 pgpass file inside the cluster's
 # folder (libpq reads it through PGPASSFILE): it is never in the repository or a URL.
 set -euo pipefail
-DIR=${PAINMON_PG_DIR:-/tmp/painmon-pgtest}
-PORT=${PAINMON_PG_PORT:-55432}
+DIR=${PGTEST_DIR:-/tmp/painmon-pgtest}
+PORT=${PGTEST_PORT:-55432}
 USER_NAME=painmon
 DB_NAME=painmon_test
 DATA=$DIR/data
@@ -72,7 +73,7 @@ case "${1:-start}" in
   start) install; init; start_server ;;
   stop) running && pg pg_ctl -D "$DATA" -m fast -w stop >/dev/null || true ;;
   env)
-    echo "export PAINMON_TEST_PG_URL=postgresql+psycopg://$USER_NAME@127.0.0.1:$PORT/$DB_NAME"
+    echo "export TEST_POSTGRES_URL=postgresql+psycopg://$USER_NAME@127.0.0.1:$PORT/$DB_NAME"
     echo "export PGPASSFILE=$PASSFILE" ;;
   *) echo "usage: $0 [start|stop|env]" >&2; exit 2 ;;
 esac
