@@ -26,7 +26,7 @@ from monitor.packets import FaceObservation, FaceStatus, FramePacket, FrameScore
 from monitor.pipeline.seconds import SecondAggregator, TraceBuffer
 from monitor.scoring.scorer import ModelOutputError, Scorer
 from monitor.signal.engine import AlarmEngine
-from monitor.signal.records import EpisodeRecord, Snapshot
+from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
 from monitor.store.database import describe_url, open_database
 from monitor.store.trace import pack_trace
 from monitor.store.writer import StoreWriter
@@ -79,9 +79,13 @@ class Monitor:
         realtime: bool = False,
         encounter_id: str | None = None,
         on_frame: Callable[[FrameResult], None] | None = None,
+        on_tick: Callable[[Snapshot], None] | None = None,
+        on_drain: Callable[[list[AlarmEvent], list[EpisodeRecord]], None] | None = None,
     ) -> None:
         self.settings = settings
         self._on_frame = on_frame
+        self._on_tick = on_tick  # a screen needs the state while no frames come (camera lost)
+        self._on_drain = on_drain  # and every transition (reminder tones, episode spans)
         self._started = time.monotonic()
         self._stop = threading.Event()
         self._commands: queue.SimpleQueue[Callable[[AlarmEngine, float], None]] = queue.SimpleQueue()
@@ -142,6 +146,8 @@ class Monitor:
                 self._run_commands()
                 if packet is None:
                     self.engine.tick(self.clock())
+                    if self._on_tick:
+                        self._on_tick(self.engine.snapshot())
                 else:
                     self._process(packet)
                 self._watch()
@@ -227,6 +233,8 @@ class Monitor:
 
     def _drain(self) -> None:
         events, episodes = self.engine.drain()
+        if self._on_drain and (events or episodes):
+            self._on_drain(events, episodes)
         for episode in episodes:
             self.summary.episodes[episode.number] = episode
             self.writer.save_episode(episode_row(episode))
