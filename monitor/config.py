@@ -54,6 +54,12 @@ class VisionSettings(_Section):
         0.25, ge=0.1, le=30.0,
         description="forget a track unseen this long: guards against a face appearing beside the "
                     "subject, and re-acquires an occluded subject quickly")
+    roi_margin: float = Field(0.6, ge=0.2, le=2.0,
+                              description="tracking: search this many face sides around the last box")
+    roi_face_px: int = Field(64, ge=24, le=200,
+                             description="tracking: the face is scaled down to this size to detect")
+    redetect_every_s: float = Field(0.125, ge=0.04, le=0.2,
+                                    description="full-frame search cadence while no face is tracked")
     min_face_px: int = Field(24, ge=12, le=400, description="quality gate: shorter box side")
     min_sharpness: float = Field(15.0, ge=0.0, le=1000.0, description="variance of the Laplacian")
     min_brightness: float = Field(25.0, ge=0.0, le=255.0, description="mean grey level of the face")

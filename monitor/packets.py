@@ -36,6 +36,7 @@ class FaceObservation:
     landmarks: np.ndarray | None = None  # 5x2
     quality: dict[str, float] | None = None
     reason: str = ""
+    faces_seen: bool = False  # any face found in this frame, the subject or not
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,11 @@
-"""FaceFinder: frame in, the tracked subject's face (or why there is none) out."""
+"""FaceFinder: frame in, the tracked subject's face (or why there is none) out.
+
+The fast path: while a subject is tracked, MTCNN looks only in a region around its last box,
+scaled so the face is about `roi_face_px` wide, which skips most of the image pyramid. When the
+subject is not there, the whole cot region is searched on every frame until the track expires;
+while no face is tracked, the cot region is searched every `redetect_every_s` (frames between
+searches are reported `no_face` without running the detector).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from monitor.config import VisionSettings
 from monitor.packets import FaceObservation, FaceStatus, FramePacket
 from monitor.vision import quality
 from monitor.vision.detector import Detection, FaceDetector
-from monitor.vision.geometry import clip_box, region_pixels
+from monitor.vision.geometry import Box, clip_box, region_pixels
 from monitor.vision.tracker import SubjectTracker
 
 
@@ -24,33 +31,95 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 
 class FaceFinder:
-    """Detects inside the cot region only, so faces outside it are never candidates."""
+    """Detects inside the cot region only, so faces outside it are never candidates.
+
+    `fast=False` runs full-region detection on every frame (the reference the fast path is
+    checked against).
+    """
 
     def __init__(self, settings: VisionSettings, device: torch.device | str = "cpu",
-                 detector: FaceDetector | None = None) -> None:
+                 detector: FaceDetector | None = None, fast: bool = True) -> None:
         self._settings = settings
         self._detector = detector or FaceDetector(settings, device)
+        self._fast = fast
         self.tracker = SubjectTracker(settings)
+        self._last_search: float | None = None
+        self.full_searches = 0
+        self.roi_searches = 0
+        self.follows = 0
 
     def observe(self, packet: FramePacket) -> FaceObservation:
         image = packet.image
         height, width = image.shape[:2]
-        rx0, ry0, rx1, ry1 = region_pixels(self._settings.cot_region, width, height)
-        detections = [_shift(d, rx0, ry0) for d in self._detector.detect(image[ry0:ry1, rx0:rx1])]
-        subject = self.tracker.choose(packet.t, detections)
+        region = region_pixels(self._settings.cot_region, width, height)
+        subject, seen_any = None, False
+        if self._fast and self.tracker.fresh(packet.t):
+            followed = self._follow(image, self.tracker.track.box, region)
+            detections = [followed] if followed else self._search_around(image, self.tracker.track.box, region)
+            seen_any = bool(detections)
+            subject = self.tracker.choose(packet.t, detections)
+        if subject is None and self._search_due(packet.t):
+            detections = self._search_region(packet.t, image, region)
+            seen_any = seen_any or bool(detections)
+            subject = self.tracker.choose(packet.t, detections)
         if subject is None:
-            reason = "subject not seen" if detections else "no face found"
-            return FaceObservation(FaceStatus.NO_FACE, reason=reason)
+            reason = "subject not seen" if seen_any else "no face found"
+            return FaceObservation(FaceStatus.NO_FACE, reason=reason, faces_seen=seen_any)
         box = clip_box(subject.box, width, height)
         measured = quality.measure(to_gray(image), box, subject.landmarks)
         reason = quality.verdict(measured, self._settings)
         status = FaceStatus.POOR_QUALITY if reason else FaceStatus.SCORED
         return FaceObservation(status, box=box, prob=subject.prob, landmarks=subject.landmarks,
-                               quality=measured, reason=reason)
+                               quality=measured, reason=reason, faces_seen=True)
+
+    def _search_due(self, t: float) -> bool:
+        """Always while a track exists but its face was not followed; at the cadence otherwise."""
+        if not self._fast or self.tracker.track is not None or self._last_search is None:
+            return True
+        return t - self._last_search >= self._settings.redetect_every_s - 1e-6
+
+    def _follow(self, image: np.ndarray, box: Box, region: tuple[int, int, int, int]) -> Detection | None:
+        """ONet on the last box: the cheap per-frame step while the subject stays in view."""
+        self.follows += 1
+        found = self._detector.refine(image, box)
+        if found is None:
+            return None
+        cx, cy = (found.box[0] + found.box[2]) / 2, (found.box[1] + found.box[3]) / 2
+        inside = region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
+        return found if inside else None
+
+    def _search_region(self, t: float, image: np.ndarray,
+                       region: tuple[int, int, int, int]) -> list[Detection]:
+        self._last_search = t
+        self.full_searches += 1
+        x0, y0, x1, y1 = region
+        return [_mapped(d, x0, y0, 1.0) for d in self._detector.detect(image[y0:y1, x0:x1])]
+
+    def _search_around(self, image: np.ndarray, box: Box,
+                       region: tuple[int, int, int, int]) -> list[Detection]:
+        """MTCNN on a square around the last box, always resampled to the same size: torch
+        prepares kernels per input shape, so a crop whose size changed every frame would be slow."""
+        size = round(self._settings.roi_face_px * (1 + 2 * self._settings.roi_margin))
+        face = max(box[2] - box[0], box[3] - box[1], 1.0)
+        half = face * (0.5 + self._settings.roi_margin)
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        x0, y0 = int(round(cx - half)), int(round(cy - half))
+        span = int(round(2 * half))
+        crop = np.zeros((span, span) + image.shape[2:], dtype=image.dtype)  # outside: black
+        sx0, sy0 = max(x0, region[0]), max(y0, region[1])
+        sx1, sy1 = min(x0 + span, region[2]), min(y0 + span, region[3])
+        if sx1 - sx0 < 2 or sy1 - sy0 < 2:
+            return []
+        crop[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = image[sy0:sy1, sx0:sx1]
+        scale = size / span
+        crop = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        self.roi_searches += 1
+        smallest = 0.5 * self._settings.roi_face_px  # the face may shrink to half between frames
+        return [_mapped(d, x0, y0, scale) for d in self._detector.detect(crop, min_face_size=smallest)]
 
 
-def _shift(det: Detection, dx: int, dy: int) -> Detection:
-    if dx == 0 and dy == 0:
-        return det
+def _mapped(det: Detection, dx: int, dy: int, scale: float) -> Detection:
+    """A detection in a (scaled) crop, in full-image pixels."""
     offset = np.array([dx, dy], dtype=np.float32)
-    return Detection(box=det.box + np.tile(offset, 2), prob=det.prob, landmarks=det.landmarks + offset)
+    return Detection(box=det.box / scale + np.tile(offset, 2), prob=det.prob,
+                     landmarks=det.landmarks / scale + offset)

@@ -27,9 +27,13 @@ class SubjectTracker:
         self._settings = settings
         self.track: Track | None = None
 
+    def fresh(self, t: float) -> bool:
+        """A track seen recently enough to be continued (and searched for around its box)."""
+        return self.track is not None and t - self.track.last_seen <= self._settings.track_lost_after_s
+
     def choose(self, t: float, detections: list[Detection]) -> Detection | None:
         """The subject's detection in this frame, or None when the subject is not seen."""
-        if self.track and t - self.track.last_seen > self._settings.track_lost_after_s:
+        if not self.fresh(t):
             self.track = None
         if self.track is None:
             chosen = max(detections, key=lambda d: area(d.box), default=None)
