@@ -79,11 +79,16 @@ def beds(engine: Engine) -> list[str]:
 def find_sessions(engine: Engine, bed: str | None = None, start: datetime | None = None,
                   end: datetime | None = None) -> list[Record]:
     """Sessions of `bed` (all beds if None) that overlap [start, end), oldest first, with the
-    number of episodes in `episodes`; purged sessions are left out."""
+    number of `episodes` and the session-clock second of the last sample (`last_sample_t`);
+    purged sessions are left out."""
     counts = (select(EPISODE.c.session_id, func.count().label("n"))
               .group_by(EPISODE.c.session_id).subquery())
-    query = (select(SESSION, func.coalesce(counts.c.n, 0).label("episodes"))
+    last = (select(SAMPLE.c.session_id, func.max(SAMPLE.c.t).label("t"))
+            .group_by(SAMPLE.c.session_id).subquery())
+    query = (select(SESSION, func.coalesce(counts.c.n, 0).label("episodes"),
+                    last.c.t.label("last_sample_t"))
              .outerjoin(counts, counts.c.session_id == SESSION.c.id)
+             .outerjoin(last, last.c.session_id == SESSION.c.id)
              .where(SESSION.c.purged_at.is_(None))
              .order_by(SESSION.c.started_at, SESSION.c.id))
     if bed is not None:

@@ -37,36 +37,20 @@ ORIGIN_SCOPE = {
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("monitoring_session") as batch:
-        batch.add_column(sa.Column("uid", sa.String(32), nullable=True))
-        batch.add_column(sa.Column("purged_at", UTC, nullable=True))
+    # Plain ADD COLUMN and CREATE INDEX: no table rebuild, so SQLite's foreign keys (checked during
+    # a rebuild's DROP TABLE) and the audit triggers stay untouched on a populated database.
+    op.add_column("monitoring_session", sa.Column("uid", sa.String(32), nullable=True))
+    op.add_column("monitoring_session", sa.Column("purged_at", UTC, nullable=True))
     session = sa.table("monitoring_session", sa.column("id", sa.Integer), sa.column("uid"))
     conn = op.get_bind()
     for (session_id,) in conn.execute(sa.select(session.c.id)).all():
         conn.execute(session.update().where(session.c.id == session_id)
                      .values(uid=uuid.uuid4().hex))
-    with op.batch_alter_table("monitoring_session") as batch:
-        batch.create_unique_constraint(op.f("uq_monitoring_session_uid"), ["uid"])
-
+    op.create_index("ix_monitoring_session_uid", "monitoring_session", ["uid"], unique=True)
     for table, scope in ORIGIN_SCOPE.items():
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("origin_id", sa.Integer(), nullable=True))
-            batch.create_unique_constraint(op.f(f"uq_{table}_{scope}_origin_id"),
-                                           [scope, "origin_id"])
-    _audit_triggers_again()
+        op.add_column(table, sa.Column("origin_id", sa.Integer(), nullable=True))
+        op.create_index(f"ix_{table}_{scope}_origin_id", table, [scope, "origin_id"], unique=True)
     _refuse_annotation_updates()
-
-
-def _audit_triggers_again() -> None:
-    """SQLite's batch mode rebuilt audit_event and dropped its triggers: put them back."""
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    for statement in ("UPDATE", "DELETE"):
-        op.execute(f"DROP TRIGGER IF EXISTS audit_event_no_{statement.lower()}")
-        op.execute(
-            f"CREATE TRIGGER audit_event_no_{statement.lower()} BEFORE {statement} "
-            "ON audit_event BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END"
-        )
 
 
 def _refuse_annotation_updates() -> None:
@@ -94,12 +78,10 @@ def downgrade() -> None:
     elif dialect == "postgresql":
         op.execute("DROP TRIGGER annotation_no_update ON annotation")
         op.execute("DROP FUNCTION annotation_refuse_update()")
+    # Plain DROP COLUMN (SQLite 3.35+), for the same reason as ADD COLUMN above.
     for table, scope in ORIGIN_SCOPE.items():
-        with op.batch_alter_table(table) as batch:
-            batch.drop_constraint(op.f(f"uq_{table}_{scope}_origin_id"), type_="unique")
-            batch.drop_column("origin_id")
-    with op.batch_alter_table("monitoring_session") as batch:
-        batch.drop_constraint(op.f("uq_monitoring_session_uid"), type_="unique")
-        batch.drop_column("purged_at")
-        batch.drop_column("uid")
-    _audit_triggers_again()
+        op.drop_index(f"ix_{table}_{scope}_origin_id", table_name=table)
+        op.execute(f"ALTER TABLE {table} DROP COLUMN origin_id")
+    op.drop_index("ix_monitoring_session_uid", table_name="monitoring_session")
+    op.execute("ALTER TABLE monitoring_session DROP COLUMN purged_at")
+    op.execute("ALTER TABLE monitoring_session DROP COLUMN uid")

@@ -1,0 +1,1 @@
+"""The review window (`painmon review`): sessions, timeline, episode table, annotations."""

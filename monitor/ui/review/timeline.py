@@ -1,0 +1,126 @@
+"""The review timeline: S and F over wall-clock time with the alarm thresholds, episodes shaded,
+and the two kinds of gap drawn so that neither can be mistaken for calm.
+
+Mouse wheel zooms and dragging pans the time axis (the value axis stays 0-1).
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QBrush, QColor
+from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from monitor.review.collect import SessionData
+
+S_COLOUR = "#1f4e9c"
+F_COLOUR = "#d9822b"
+EPISODE_BRUSH = QColor(230, 90, 90, 70)
+UNKNOWN_BRUSH = QColor(150, 150, 150, 110)
+NOT_RUNNING = QColor(60, 60, 60, 200)
+MIN_SPAN_S = 20.0
+
+
+def _legend_html() -> str:
+    def swatch(colour: str, text: str, line: bool = False) -> str:
+        shape = ("&#9472;&#9472;" if line else "&#9608;&#9608;")
+        return f'<span style="color:{colour}">{shape}</span>&nbsp;{text}'
+
+    return "&nbsp;&nbsp;&nbsp;".join([
+        swatch(S_COLOUR, "S: smoothed pain expression", True),
+        swatch(F_COLOUR, "F: pain-face share of last 30 s", True),
+        swatch("#e8a0a0", "episode"),
+        swatch("#b4b4b4", "face not seen / poor image (unknown, not calm)"),
+        swatch("#3c3c3c", "monitor not running (hatched)"),
+    ])
+
+
+class Timeline(QWidget):
+    """One session's record; x is UTC epoch seconds, labelled in the display zone."""
+
+    def __init__(self, zone: tzinfo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._zone = zone
+        self._axis = pg.DateAxisItem(orientation="bottom")
+        self.plot = pg.PlotWidget(axisItems={"bottom": self._axis}, background="w")
+        self.plot.setMouseEnabled(x=True, y=False)
+        self.plot.setYRange(0.0, 1.05, padding=0)
+        self.plot.setLabel("left", "S, F (0-1)")
+        self.plot.showGrid(x=True, y=False, alpha=0.15)
+        legend = QLabel(_legend_html())
+        legend.setTextFormat(Qt.TextFormat.RichText)
+        legend.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(legend)
+        self._origin = 0.0
+        self._end = 1.0
+
+    def show_session(self, d: SessionData) -> None:
+        """Draw the session and show all of it."""
+        self.plot.clear()
+        origin_utc = d.session.clock_origin_utc
+        offset = origin_utc.astimezone(self._zone).utcoffset()
+        self._axis.utcOffset = -int(offset.total_seconds()) if offset is not None else None
+        self._origin = origin_utc.timestamp()
+        self._end = max(d.end_t, 1.0)
+        for e in d.episodes:
+            end = e.end_at if e.end_at is not None else self._end
+            self._band(e.start_at, end, QBrush(EPISODE_BRUSH))
+            label = pg.TextItem(f"episode {e.number}", color="#8b1a1a", anchor=(0, 0))
+            label.setPos(self._origin + e.start_at, 1.05)
+            self.plot.addItem(label)
+        for t0, t1 in d.gaps.unknown:
+            self._band(t0, t1, QBrush(UNKNOWN_BRUSH))
+        for t0, t1 in d.gaps.not_running:
+            self._band(t0, t1, QBrush(NOT_RUNNING, Qt.BrushStyle.BDiagPattern))
+        for value, name, colour, style in (
+                (d.thresholds.t_high, "S high", "#8b1a1a", Qt.PenStyle.DotLine),
+                (d.thresholds.t_on, "S alarm on", "#c0392b", Qt.PenStyle.DashLine),
+                (d.thresholds.t_off, "S episode ends", "#2e7d32", Qt.PenStyle.DashLine)):
+            line = pg.InfiniteLine(pos=value, angle=0, movable=False,
+                                   pen=pg.mkPen(colour, width=1, style=style),
+                                   label=f"{name} {value:.2f}",
+                                   labelOpts={"position": 0.02, "color": colour,
+                                              "anchors": [(0, 1), (0, 1)]})
+            self.plot.addItem(line)
+        t = np.array([row.t + 1.0 for row in d.samples], dtype=float) + self._origin
+        for column, colour in (("s", S_COLOUR), ("f", F_COLOUR)):
+            values = np.array([np.nan if row[column] is None else row[column]
+                               for row in d.samples], dtype=float)
+            self.plot.plot(t, values, pen=pg.mkPen(colour, width=2), connect="finite")
+        self.plot.setLimits(xMin=self._origin - 5, xMax=self._origin + self._end + 5,
+                            minXRange=5)
+        self.show_all()
+
+    def _band(self, t0: float, t1: float, brush: QBrush) -> None:
+        region = pg.LinearRegionItem((self._origin + t0, self._origin + t1), movable=False,
+                                     brush=brush, pen=pg.mkPen(None))
+        region.setZValue(-10)
+        self.plot.addItem(region)
+
+    def show_all(self) -> None:
+        self.plot.setXRange(self._origin, self._origin + self._end, padding=0.01)
+
+    def visible_range(self) -> tuple[float, float]:
+        """Session-clock seconds at the left and right edge."""
+        (x0, x1), _ = self.plot.viewRange()
+        return x0 - self._origin, x1 - self._origin
+
+    def centre_on(self, t0: float, t1: float) -> None:
+        """Centre [t0, t1] (session clock), keeping the zoom unless the episode would not fit."""
+        left, right = self.visible_range()
+        span = max(right - left, (t1 - t0) * 1.5, MIN_SPAN_S)
+        middle = self._origin + (t0 + t1) / 2
+        self.plot.setXRange(middle - span / 2, middle + span / 2, padding=0)
+
+    def zoom(self, factor: float) -> None:
+        """factor < 1 zooms in around the centre."""
+        left, right = self.visible_range()
+        middle, span = (left + right) / 2, max((right - left) * factor, MIN_SPAN_S / 4)
+        self.plot.setXRange(self._origin + middle - span / 2, self._origin + middle + span / 2,
+                            padding=0)
