@@ -7,6 +7,8 @@ is written, so a bad command line never leaves a half-written session behind.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import dataclasses
 import json
 import queue
@@ -15,13 +17,12 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import datetime, timezone
+from typing import Callable, Iterator
 
 from monitor import __version__
 from monitor.capture.sources import Source, SourceEnded, open_source
 from monitor.config import Settings
-from monitor.errors import MonitorError
 from monitor.packets import FaceObservation, FaceStatus, FramePacket, FrameScore
 from monitor.pipeline.seconds import SecondAggregator, TraceBuffer
 from monitor.scoring.scorer import ModelOutputError, Scorer
@@ -81,6 +82,7 @@ class Monitor:
         on_frame: Callable[[FrameResult], None] | None = None,
         on_tick: Callable[[Snapshot], None] | None = None,
         on_drain: Callable[[list[AlarmEvent], list[EpisodeRecord]], None] | None = None,
+        scorer: Scorer | None = None,
     ) -> None:
         self.settings = settings
         self._on_frame = on_frame
@@ -92,7 +94,7 @@ class Monitor:
         self.source: Source = open_source(
             source_spec, settings.capture, self.clock, settings.alarms.frozen_after_s, realtime)
         try:
-            self.scorer = Scorer(settings.scoring)
+            self.scorer = scorer or Scorer(settings.scoring)
             self.finder = FaceFinder(settings.vision, device=self.scorer.device)
             database = open_database(settings.store.url)
             self.database_description = describe_url(str(database.url))
@@ -121,6 +123,8 @@ class Monitor:
         self._trace = TraceBuffer(settings.store.trace_span_s)
         self._last_t: float | None = None
         self._last_heartbeat = 0.0
+        self.stages = StageTimes()
+        self._read_at = 0.0
 
     def clock(self) -> float:
         """The live session clock (monotonic seconds since start)."""
@@ -139,7 +143,8 @@ class Monitor:
         try:
             while not self._stop.is_set():
                 try:
-                    packet = self.source.read(self.settings.alarms.tick_interval_s)
+                    with self.stages.timed("decode"):
+                        packet = self.source.read(self.settings.alarms.tick_interval_s)
                 except SourceEnded:
                     end_reason = "source_ended"
                     break
@@ -149,7 +154,8 @@ class Monitor:
                     if self._on_tick:
                         self._on_tick(self.engine.snapshot())
                 else:
-                    self._process(packet)
+                    observation = self._observe(packet)
+                    self._conclude(packet, observation, self._score([(packet, observation)])[0])
                 self._watch()
                 if on_progress and time.monotonic() - last_progress >= PROGRESS_EVERY_S:
                     last_progress = time.monotonic()
@@ -173,37 +179,51 @@ class Monitor:
     def _now(self) -> float:
         return self.clock() if self.source.live else (self._last_t or 0.0)
 
-    def _process(self, packet: FramePacket) -> None:
+    def _observe(self, packet: FramePacket) -> FaceObservation:
+        self._read_at = time.perf_counter()
         if self.source.live:
             waited = self.clock() - packet.t
             self.engine.technical(packet.t, "PIPELINE_STALLED",
                                   waited > self.settings.alarms.stalled_after_s,
                                   f"frame waited {waited:.1f} s")
-        observation = self.finder.observe(packet)
-        p = None
+        with self.stages.timed("detect"):
+            return self.finder.observe(packet)
+
+    def _score(self, frames: list[tuple[FramePacket, FaceObservation]]) -> list[float | None]:
+        """p for each frame whose face passed the gate, in one batched forward pass (else None)."""
+        wanted = [(packet.image, obs.box) for packet, obs in frames if obs.status is FaceStatus.SCORED]
+        if not wanted:
+            return [None] * len(frames)
+        t = frames[-1][0].t
+        try:
+            with self.stages.timed("score"):
+                scores = iter(self.scorer.score(wanted).tolist())
+            self.engine.technical(t, "MODEL_ERROR", False)
+        except ModelOutputError as exc:
+            self.engine.technical(t, "MODEL_ERROR", True, str(exc))
+            return [None] * len(frames)
+        return [next(scores) if obs.status is FaceStatus.SCORED else None for _, obs in frames]
+
+    def _conclude(self, packet: FramePacket, observation: FaceObservation, p: float | None) -> None:
+        """Signal, alarms, store and display for one frame; a face the model failed on is not scored."""
         status = observation.status
-        if status is FaceStatus.SCORED:
-            try:
-                p = float(self.scorer.score([(packet.image, observation.box)])[0])
-                self.engine.technical(packet.t, "MODEL_ERROR", False)
-            except ModelOutputError as exc:
-                self.engine.technical(packet.t, "MODEL_ERROR", True, str(exc))
-                status = FaceStatus.POOR_QUALITY
-        if status is FaceStatus.SCORED:
+        if status is FaceStatus.SCORED and p is None:
+            status = FaceStatus.POOR_QUALITY
+        with self.stages.timed("signal"):
             self.engine.frame(packet.t, status, p)
-        else:
-            self.engine.frame(packet.t, status)
-        score = FrameScore(packet.t, packet.index, status, p, observation.box, packet.source_id)
+            snapshot = self.engine.snapshot()
         self._count(packet.t, status)
-        snapshot = self.engine.snapshot()
-        for row in self._seconds.add(packet.t, status, p, snapshot.s, snapshot.f):
-            self.writer.add_sample(row)
-        span = self._trace.add(packet.t, status, p)
-        if span:
-            self._store_trace(*span)
-        self._drain()
+        with self.stages.timed("store"):
+            for row in self._seconds.add(packet.t, status, p, snapshot.s, snapshot.f):
+                self.writer.add_sample(row)
+            span = self._trace.add(packet.t, status, p)
+            if span:
+                self._store_trace(*span)
+            self._drain()
+        latency = self.clock() - packet.t if self.source.live else time.perf_counter() - self._read_at
+        self.stages.latencies.append(latency)
         if self._on_frame:
-            latency = self.clock() - packet.t if self.source.live else 0.0
+            score = FrameScore(packet.t, packet.index, status, p, observation.box, packet.source_id)
             self._on_frame(FrameResult(packet, observation, score, snapshot, latency))
 
     def _count(self, t: float, status: FaceStatus) -> None:
@@ -265,6 +285,51 @@ class Monitor:
             self.source.close()
 
 
+def run_together(monitors: list[Monitor]) -> list[Summary]:
+    """Several recorded sources analysed in one loop that shares one scorer: each round takes a
+    frame from every source and scores all their faces in one batched forward pass."""
+    active = list(monitors)
+    try:
+        while active:
+            frames = []
+            for monitor in list(active):
+                try:
+                    with monitor.stages.timed("decode"):
+                        packet = monitor.source.read(0.0)
+                except SourceEnded:
+                    monitor._finish("source_ended")
+                    active.remove(monitor)
+                    continue
+                frames.append((monitor, packet, monitor._observe(packet)))
+            if not frames:
+                break
+            scores = frames[0][0]._score([(packet, obs) for _, packet, obs in frames])
+            for (monitor, packet, obs), p in zip(frames, scores):
+                monitor._conclude(packet, obs, p)
+                monitor._watch()
+    except BaseException:
+        for monitor in active:
+            monitor._finish("crashed")
+        raise
+    return [m.summary for m in monitors]
+
+
+class StageTimes:
+    """Where the loop's time goes (seconds per stage) and each frame's latency, for `painmon bench`."""
+
+    def __init__(self) -> None:
+        self.total: dict[str, float] = {}
+        self.latencies: collections.deque[float] = collections.deque(maxlen=100_000)
+
+    @contextlib.contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.total[stage] = self.total.get(stage, 0.0) + time.perf_counter() - start
+
+
 def episode_row(episode: EpisodeRecord) -> dict:
     return {
         "number": episode.number, "start_at": episode.start, "alarm_at": episode.alarm_at,
@@ -275,5 +340,3 @@ def episode_row(episode: EpisodeRecord) -> dict:
     }
 
 
-def wall_time(origin: datetime, t: float) -> datetime:
-    return origin + timedelta(seconds=t)
