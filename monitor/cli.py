@@ -24,7 +24,10 @@ EXIT_BAD_INPUT = 2
 
 # Modules that add their own subcommands: each has `register(subparsers)`, and sets `handler` on its
 # parsers with `set_defaults(handler=...)`. They import heavy libraries inside the handler only.
-EXTENSIONS: tuple[str, ...] = ("monitor.review.cli",)
+EXTENSIONS: tuple[str, ...] = (
+    "monitor.review.cli",
+    "monitor.ui.live.commands",
+)
 
 
 def _settings_flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -61,7 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--realtime", action="store_true", help="pace a file like a live camera")
     _add_common(run)
 
-    demo = sub.add_parser("demo", help="analyse the embedded demo clip (no camera needed)")
+    demo = sub.add_parser("demo", help="play the embedded demo clip in the bedside window, or "
+                          "analyse it headless where no window can open (no camera needed)")
+    demo.add_argument("--headless", action="store_true",
+                      help="analyse at full speed and print the summary, even where a window could open")
     _add_common(demo)
 
     config = sub.add_parser("config", help="check or show settings")
@@ -154,6 +160,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not DEMO_CLIP.exists():
         raise MonitorError(f"the embedded demo clip is missing: {DEMO_CLIP} (regenerate it with "
                            "python tools/make_demo_clip.py)")
+    from monitor.ui.live.commands import open_window, window_available  # Qt only if a window opens
+
+    if not args.headless and window_available():
+        return open_window(args, str(DEMO_CLIP), realtime=True)
     return cmd_run(args, str(DEMO_CLIP), realtime=False)
 
 

@@ -1,0 +1,100 @@
+"""Start the Qt application around one LiveWindow; SIGTERM / SIGINT close it cleanly."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+
+from PyQt6.QtCore import QSocketNotifier, Qt
+from PyQt6.QtGui import QIcon
+from PyQt6.QtWidgets import QApplication
+
+from monitor.config import REPO_ROOT, Settings
+from monitor.ui.live.options import WindowOptions
+from monitor.ui.live.window import LiveWindow
+
+log = logging.getLogger(__name__)
+
+ICON = REPO_ROOT / "assets" / "icons" / "painmon.svg"
+HANDLED = (signal.SIGINT, signal.SIGTERM)
+
+
+class SignalBridge:
+    """Turns SIGTERM / SIGINT into a call on the Qt thread.
+
+    Python runs signal handlers only when the interpreter gets control, which Qt's event loop may
+    not give for a long time; the wakeup fd is written at once and a socket notifier wakes Qt.
+    """
+
+    def __init__(self, window: LiveWindow) -> None:
+        self._window = window
+        self._read, self._write = socket.socketpair()
+        self._read.setblocking(False)
+        self._write.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._write.fileno())
+        self._previous = {sig: signal.signal(sig, lambda *_: None) for sig in HANDLED}
+        self._notifier = QSocketNotifier(self._read.fileno(), QSocketNotifier.Type.Read)
+        self._notifier.activated.connect(self._on_signal)
+
+    def _on_signal(self) -> None:
+        try:
+            received = self._read.recv(64)
+        except BlockingIOError:
+            return
+        for number in received:
+            if number in HANDLED:
+                self._window.stop_for_signal(signal.Signals(number).name)
+
+    def close(self) -> None:
+        self._notifier.setEnabled(False)
+        signal.set_wakeup_fd(self._previous_fd)
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._read.close()
+        self._write.close()
+
+
+def _log_unhandled(kind, value, traceback) -> None:
+    """PyQt aborts the process on an exception in a slot; a bedside window logs it and goes on."""
+    log.critical("unhandled error in the window", exc_info=(kind, value, traceback))
+
+
+def application() -> QApplication:
+    """The one QApplication (created with quiet multimedia logging and the app icon)."""
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("painmon")
+    if ICON.exists():
+        app.setWindowIcon(QIcon(str(ICON)))
+    return app
+
+
+def show(window: LiveWindow, kiosk: bool) -> None:
+    if kiosk:
+        window.setWindowFlags(window.windowFlags() | Qt.WindowType.FramelessWindowHint
+                              | Qt.WindowType.WindowStaysOnTopHint)
+        window.showFullScreen()
+    else:
+        window.show()
+    window.run_self_test()
+
+
+def run_window(settings: Settings, source: str, realtime: bool, options: WindowOptions,
+               encounter_id: str | None = None) -> int:
+    """Open the window and run until it closes; returns the process exit code."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = application()
+    previous_hook, sys.excepthook = sys.excepthook, _log_unhandled
+    window = LiveWindow(settings, source, realtime, options, encounter_id)
+    bridge = SignalBridge(window)
+    try:
+        show(window, options.kiosk)
+        app.exec()
+    finally:
+        bridge.close()
+        sys.excepthook = previous_hook
+    return 0

@@ -1,0 +1,27 @@
+"""Typed settings of the live window itself (how it shows and sounds, not what it decides).
+
+Alarm decisions live in monitor.config; these only shape the screen, so they come from the
+command line of `painmon live` and have safe ranges like every other setting.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WindowOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user: str = Field("bedside", min_length=1, max_length=64,
+                      description="name or badge of the shift; recorded with acknowledgements")
+    kiosk: bool = Field(False, description="full screen, no window frame, Escape does not leave")
+    repaint_hz: float = Field(30.0, ge=5.0, le=60.0,
+                              description="screen refresh: flashing, countdowns, newest frame")
+    trend_minutes: float = Field(15.0, ge=1.0, le=60.0, description="span of the trend strip")
+    trend_refresh_s: float = Field(0.5, ge=0.1, le=5.0, description="trend strip redraw interval")
+    self_test_step_s: float = Field(0.5, ge=0.2, le=2.0, description="each alarm colour at start")
+    close_timeout_s: float = Field(8.0, ge=1.0, le=30.0,
+                                   description="longest wait for the pipeline to flush on close")
+    repeat_high_s: float = Field(5.0, ge=2.5, le=15.0, description="high-priority tone repeats")
+    repeat_medium_s: float = Field(10.0, ge=2.5, le=30.0, description="medium-priority tone repeats")
+    repeat_low_s: float = Field(30.0, ge=10.0, le=120.0, description="low-priority tone repeats")

@@ -1,0 +1,182 @@
+"""The pipeline on its own thread, talking to the window only through Qt signals.
+
+The window never waits on capture, inference or the database: `Monitor` is built and run on a
+worker thread (loading the model and opening the camera take seconds), each result is turned
+into an `Update` there (the frame already converted to a QImage), and user actions travel back
+as commands that the pipeline's loop runs on the thread that owns the alarm engine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+import numpy as np
+from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtGui import QImage
+
+from monitor.capture.sources import SourceStatus
+from monitor.config import Settings
+from monitor.errors import MonitorError
+from monitor.signal.engine import AlarmEngine
+from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
+from monitor.store.writer import StoreHealth
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """What the status line and the time labels need once the session has started."""
+
+    session_id: int
+    source: str
+    live: bool
+    device: str
+    model: str
+    database: str
+    origin: datetime | None  # wall time of session t = 0 for live sources; None for file analysis
+
+
+@dataclass(frozen=True)
+class Update:
+    """One pipeline result for the screen: a processed frame, or a watchdog tick (no image)."""
+
+    snapshot: Snapshot
+    image: QImage | None
+    face_status: str | None
+    box: tuple[float, float, float, float] | None
+    face_reason: str
+    latency_s: float | None  # live: capture to result; file: time to process the frame
+    camera: SourceStatus
+    store: StoreHealth
+    received: float  # time.monotonic() on the pipeline thread, for the frame rate
+
+
+def to_qimage(image: np.ndarray) -> QImage:
+    """BGR uint8 frame -> a QImage that owns its pixels (safe to hand to the UI thread)."""
+    image = np.ascontiguousarray(image)
+    height, width = image.shape[:2]
+    return QImage(image.data, width, height, image.strides[0], QImage.Format.Format_BGR888).copy()
+
+
+class PipelineSession(QObject):
+    """One monitoring session (`Monitor`) run on a worker thread."""
+
+    ready = pyqtSignal(object)  # SessionInfo
+    update = pyqtSignal(object)  # Update
+    drained = pyqtSignal(object, object)  # list[AlarmEvent], list[EpisodeRecord]
+    ended = pyqtSignal(object)  # Summary, or None when it never started
+    failed = pyqtSignal(str)  # why it could not start or crashed, in words
+
+    def __init__(self, settings: Settings, source: str, realtime: bool,
+                 encounter_id: str | None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.source = source
+        self.encounter_id = encounter_id
+        self._realtime = realtime
+        self._monitor = None
+        self._lock = threading.Lock()
+        self._stop_requested = False
+        self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the loop to end; `ended` follows once the store is flushed."""
+        with self._lock:
+            self._stop_requested = True
+            if self._monitor is not None:
+                self._monitor.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, timeout_s: float) -> bool:
+        """For shutdown paths outside the event loop only; the window never calls this."""
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def command(self, action: Callable[[AlarmEngine, float], None]) -> bool:
+        """Queue a user action for the loop thread; False when no session is running."""
+        with self._lock:
+            monitor = self._monitor
+        if monitor is None or not self.running:
+            return False
+        monitor.command(action)
+        return True
+
+    def audit(self, action: str, by: str, t: float | None, **detail: Any) -> None:
+        """Append to the audit log (returns at once: the writer thread writes it)."""
+        log.info("audit %s by %s: %s", action, by, detail)
+        with self._lock:
+            monitor = self._monitor
+        if monitor is None or not self.running:  # no session, or its writer has stopped
+            return
+        monitor.writer.add_audit({"t": t, "user": by, "action": action,
+                                  "detail_json": json.dumps(detail, sort_keys=True, default=str)})
+
+    # --- the worker thread -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        from monitor.pipeline.runner import Monitor  # torch: loaded on this thread, not the UI's
+
+        try:
+            monitor = Monitor(self.settings, self.source, realtime=self._realtime,
+                              encounter_id=self.encounter_id, on_frame=self._on_frame,
+                              on_tick=self._on_tick, on_drain=self._on_drain)
+        except MonitorError as exc:
+            self.failed.emit(str(exc))
+            self.ended.emit(None)
+            return
+        except Exception as exc:  # a bug or a broken install: say so on screen, keep the window
+            log.exception("the monitoring session could not start")
+            self.failed.emit(f"could not start: {exc}")
+            self.ended.emit(None)
+            return
+        with self._lock:
+            self._monitor = monitor
+            if self._stop_requested:
+                monitor.stop()
+        live = monitor.source.live
+        origin = datetime.now(timezone.utc) - timedelta(seconds=monitor.clock()) if live else None
+        self.ready.emit(SessionInfo(monitor.session_id, monitor.source.description, live,
+                                    monitor.scorer.device_description, monitor.scorer.name,
+                                    monitor.database_description, origin))
+        try:
+            summary = monitor.run()
+        except Exception as exc:
+            log.exception("the monitoring session crashed")
+            self.failed.emit(f"monitoring stopped by an error: {exc}")
+            self.ended.emit(None)
+            return
+        self.ended.emit(summary)
+
+    def _state(self) -> tuple[SourceStatus, StoreHealth]:
+        monitor = self._monitor
+        return dataclasses.replace(monitor.source.status()), monitor.writer.health()
+
+    def _on_frame(self, result) -> None:
+        camera, store = self._state()
+        observation = result.observation
+        self.update.emit(Update(
+            snapshot=result.snapshot, image=to_qimage(result.packet.image),
+            face_status=result.score.status.value, box=observation.box,
+            face_reason=observation.reason, latency_s=result.latency_s,
+            camera=camera, store=store, received=time.monotonic()))
+
+    def _on_tick(self, snapshot: Snapshot) -> None:
+        camera, store = self._state()
+        self.update.emit(Update(snapshot, None, None, None, "", None, camera, store, time.monotonic()))
+
+    def _on_drain(self, events: list[AlarmEvent], episodes: list[EpisodeRecord]) -> None:
+        self.drained.emit(list(events), list(episodes))

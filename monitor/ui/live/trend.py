@@ -1,0 +1,103 @@
+"""The trend strip: S over the last minutes with the thresholds, episode shading and gaps where
+S was unknown. pyqtgraph draws it (made for fast live plots); it is redrawn on a timer, not per frame.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QColor
+
+from monitor.config import AlarmSettings
+from monitor.signal.records import EpisodeRecord
+from monitor.ui.live import style
+
+MIN_STEP_S = 0.2  # one point per 0.2 s at most: 15 minutes stay under 4500 points
+LINE_LABEL = {"t_high": "high priority {value:.2f}", "t_on": "alarm starts {value:.2f}",
+              "t_off": "alarm ends {value:.2f}"}
+
+
+class TrendStrip(pg.PlotWidget):
+    """x: minutes before now (0 = now); y: S from 0 to 1."""
+
+    def __init__(self, settings: AlarmSettings, minutes: float) -> None:
+        super().__init__(background=style.PANEL)
+        self.minutes = minutes
+        self._points: deque[tuple[float, float]] = deque()
+        self._episodes: dict[int, EpisodeRecord] = {}
+        self._regions: dict[int, pg.LinearRegionItem] = {}
+        self.now = 0.0
+        plot = self.getPlotItem()
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        self.setMouseEnabled(x=False, y=False)
+        plot.setYRange(0.0, 1.0, padding=0.02)
+        plot.setXRange(-minutes, 0.0, padding=0.0)
+        plot.showGrid(x=True, y=False, alpha=0.15)
+        plot.setLabel("bottom", f"minutes ago (last {minutes:g} min)")
+        plot.setLabel("left", "S")
+        for axis in ("left", "bottom"):
+            plot.getAxis(axis).setTextPen(style.DIM_TEXT)
+            plot.getAxis(axis).setPen(style.DIM_TEXT)
+        self._curve = plot.plot([], [], pen=pg.mkPen(style.TEXT, width=2), connect="finite")
+        self._lines: dict[str, pg.InfiniteLine] = {}
+        for name, colour, dash in (("t_high", style.PRIORITY_COLOUR["high"], Qt.PenStyle.DotLine),
+                                   ("t_on", style.BAND_COLOUR[2], Qt.PenStyle.DashLine),
+                                   ("t_off", style.BAND_COLOUR[0], Qt.PenStyle.DashLine)):
+            line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(colour, width=1, style=dash),
+                                   label=LINE_LABEL[name],  # pyqtgraph fills {value}
+                                   labelOpts={"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)]})
+            plot.addItem(line)
+            self._lines[name] = line
+        self.set_settings(settings)
+
+    def set_settings(self, settings: AlarmSettings) -> None:
+        for name, line in self._lines.items():
+            line.setValue(getattr(settings, name))
+
+    def add(self, t: float, s: float | None) -> None:
+        """A new S (None = unknown: a gap). Points closer than MIN_STEP_S are thinned, but a
+        change between known and unknown is always kept so a gap is never hidden."""
+        value = math.nan if s is None else s
+        if self._points:
+            last_t, last_s = self._points[-1]
+            if t < last_t or (t - last_t < MIN_STEP_S and math.isnan(last_s) == math.isnan(value)):
+                return
+        self._points.append((t, value))
+        self.now = max(self.now, t)
+        horizon = self.now - self.minutes * 60.0
+        while len(self._points) > 2 and self._points[1][0] < horizon:
+            self._points.popleft()
+
+    def add_episodes(self, episodes: list[EpisodeRecord]) -> None:
+        for episode in episodes:
+            self._episodes[episode.number] = episode
+
+    def redraw(self) -> None:
+        if self._points:
+            data = np.array(self._points)
+            self._curve.setData((data[:, 0] - self.now) / 60.0, data[:, 1])
+        for number, episode in self._episodes.items():
+            end = self.now if episode.end is None else episode.end
+            span = ((episode.start - self.now) / 60.0, (end - self.now) / 60.0)
+            region = self._regions.get(number)
+            if region is None:
+                colour = QColor(style.BAND_COLOUR[2])
+                colour.setAlpha(60)
+                region = pg.LinearRegionItem(span, movable=False, brush=pg.mkBrush(colour),
+                                             pen=pg.mkPen(None))
+                region.setZValue(-10)
+                self.getPlotItem().addItem(region)
+                self._regions[number] = region
+            else:
+                region.setRegion(span)
+
+    def episode_spans(self) -> list[tuple[float, float | None]]:
+        return [(e.start, e.end) for e in sorted(self._episodes.values(), key=lambda e: e.number)]
+
+    def series(self) -> list[tuple[float, float]]:
+        return list(self._points)

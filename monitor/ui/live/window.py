@@ -1,0 +1,634 @@
+"""The live bedside window: glanceable from two metres, one key to acknowledge.
+
+Layout, top to bottom: bed and controls; the alarm bar with Acknowledge and Audio pause; the
+video beside the S gauge; the 15-minute trend strip; procedure / standby and the settings marker;
+the status line. The window only paints: results arrive from `PipelineSession` by signals.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import deque
+from typing import Callable
+
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PyQt6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMessageBox,
+                             QPushButton, QVBoxLayout, QWidget)
+
+from monitor.config import AlarmSettings, Settings
+from monitor.signal.records import HIGH, LOW, MEDIUM, PROCEDURE, STANDBY, AlarmEvent, EpisodeRecord, Snapshot
+from monitor.ui.live import style, words
+from monitor.ui.live.alarmbar import SELF_TEST, AlarmBar, Tile, alarm_tiles
+from monitor.ui.live.dialogs import ProcedureDialog, SettingsDialog, SourceDialog
+from monitor.ui.live.gauge import Gauge
+from monitor.ui.live.options import WindowOptions
+from monitor.ui.live.session import PipelineSession, SessionInfo, Update
+from monitor.ui.live.sound import AlarmSound
+from monitor.ui.live.trend import TrendStrip
+from monitor.ui.live.video import VideoView
+
+log = logging.getLogger(__name__)
+
+# Not patient-facing behaviour: a different bed or database is not a "changed setting".
+NOT_MARKED = ("bed_label", "store.url")
+SELF_TEST_STEPS = ((HIGH, False), (MEDIUM, False), (LOW, True), (MEDIUM, True))
+RATE_WINDOW_S = 3.0
+
+
+class LiveWindow(QMainWindow):
+    """One bed: one monitoring session at a time (a new source or patient starts the next)."""
+
+    def __init__(self, settings: Settings, source: str, realtime: bool,
+                 options: WindowOptions | None = None, encounter_id: str | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.source = source
+        self.realtime = realtime
+        self.options = options or WindowOptions()
+        self.user = self.options.user
+        self.encounter_id = encounter_id or uuid.uuid4().hex[:12]
+        self.session: PipelineSession | None = None
+        self.info: SessionInfo | None = None
+        self.snapshot: Snapshot | None = None
+        self.last_update: Update | None = None
+        self.episodes: dict[int, EpisodeRecord] = {}
+        self.events: deque[AlarmEvent] = deque(maxlen=50)
+        self.failure = ""
+        self.ended = False
+        self.procedure_reason = ""
+        self.clock: Callable[[float], str] = words.SessionTime(None)
+        self._pending_start: tuple[str, str, Settings] | None = None
+        self._closing = False
+        self._close_done = False
+        self._stop_cause = ""
+        self._frames: deque[float] = deque()
+        self._ticks: deque[float] = deque()
+        self.ticks = 0  # repaint timer ticks: the UI thread's pulse
+        self._self_test_started: float | None = None
+        self._self_test_record: dict | None = None
+        self._self_test_audited = False
+        self.sound = AlarmSound(self.options)
+        self._build()
+        self._timers()
+        self._keys()
+        self.start_session()
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.setWindowTitle(f"painmon - {self.settings.bed_label} - facial expression estimate")
+        self.setStyleSheet(style.STYLESHEET)
+        root = QWidget()
+        column = QVBoxLayout(root)
+        column.setContentsMargins(10, 8, 10, 6)
+        column.setSpacing(8)
+
+        header = QHBoxLayout()
+        self.bed_label = QLabel()
+        self.bed_label.setObjectName("header")
+        self.source_label = QLabel()
+        self.source_label.setObjectName("status")
+        self.user_button = self._button("", self.set_user)
+        self.source_button = self._button("Source...", self.choose_source)
+        self.patient_button = self._button("New patient...", self.new_patient)
+        self.settings_button = self._button("Alarm settings...", self.open_settings)
+        header.addWidget(self.bed_label)
+        header.addWidget(self.source_label, 1)
+        for button in (self.user_button, self.source_button, self.patient_button, self.settings_button):
+            header.addWidget(button)
+        column.addLayout(header)
+
+        alarms = QHBoxLayout()
+        self.alarm_bar = AlarmBar()
+        alarms.addWidget(self.alarm_bar, 1)
+        controls = QVBoxLayout()
+        self.ack_button = self._button("Acknowledge  [Space]", self.acknowledge)
+        self.pause_button = self._button("Audio pause  [P]", self.audio_pause)
+        for button in (self.ack_button, self.pause_button):
+            button.setMinimumWidth(230)
+            controls.addWidget(button)
+        alarms.addLayout(controls)
+        column.addLayout(alarms)
+
+        middle = QHBoxLayout()
+        self.video = VideoView(self.settings.vision.cot_region)
+        self.gauge = Gauge(self.settings.alarms)
+        middle.addWidget(self.video, 3)
+        middle.addWidget(self.gauge, 2)
+        column.addLayout(middle, 1)
+
+        self.trend = TrendStrip(self.settings.alarms, self.options.trend_minutes)
+        self.trend.setFixedHeight(170)
+        column.addWidget(self.trend)
+
+        modes = QHBoxLayout()
+        self.procedure_button = self._button("Procedure / care...", self.toggle_procedure)
+        self.standby_button = self._button("Standby", self.toggle_standby)
+        self.mode_label = QLabel()
+        self.mode_label.setObjectName("mode")
+        self.marker_label = QLabel()
+        self.marker_label.setObjectName("marker")
+        self.last_event_label = QLabel()
+        self.last_event_label.setObjectName("status")
+        modes.addWidget(self.procedure_button)
+        modes.addWidget(self.standby_button)
+        modes.addWidget(self.mode_label, 1)
+        modes.addWidget(self.last_event_label)
+        modes.addWidget(self.marker_label)
+        column.addLayout(modes)
+
+        self.status_label = QLabel()
+        self.status_label.setObjectName("status")
+        column.addWidget(self.status_label)
+        self.setCentralWidget(root)
+        self.resize(1280, 800)
+        self._refresh_labels()
+
+    def _button(self, text: str, slot: Callable[[], None]) -> QPushButton:
+        button = QPushButton(text)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space must reach Acknowledge, not a button
+        button.clicked.connect(slot)
+        return button
+
+    def _timers(self) -> None:
+        self.repaint_timer = QTimer(self)
+        self.repaint_timer.setInterval(int(1000 / self.options.repaint_hz))
+        self.repaint_timer.timeout.connect(self._on_repaint)
+        self.repaint_timer.start()
+        self.trend_timer = QTimer(self)
+        self.trend_timer.setInterval(int(self.options.trend_refresh_s * 1000))
+        self.trend_timer.timeout.connect(self.trend.redraw)
+        self.trend_timer.start()
+        self.status_timer = QTimer(self)
+        self.status_timer.setInterval(1000)
+        self.status_timer.timeout.connect(self._refresh_status)
+        self.status_timer.start()
+
+    def _keys(self) -> None:
+        for key, slot in ((Qt.Key.Key_Space, self.acknowledge), (Qt.Key.Key_A, self.acknowledge),
+                          (Qt.Key.Key_P, self.audio_pause), (Qt.Key.Key_F11, self.toggle_full_screen),
+                          (Qt.Key.Key_Escape, self.leave_full_screen)):
+            QShortcut(QKeySequence(key), self, activated=slot)
+
+    # --- session -----------------------------------------------------------------------------
+
+    def start_session(self) -> None:
+        """Start monitoring `self.source` with `self.settings` on a worker thread."""
+        self.info, self.snapshot, self.last_update = None, None, None
+        self.failure, self.ended = "", False
+        self.episodes.clear()
+        self._frames.clear()
+        session = PipelineSession(self.settings, self.source, self.realtime, self.encounter_id)
+        session.ready.connect(self._on_ready)
+        session.update.connect(self._on_update)
+        session.drained.connect(self._on_drained)
+        session.failed.connect(self._on_failed)
+        session.ended.connect(self._on_ended)
+        self.session = session
+        self.video.set_banner("Starting: loading the model and opening the source...")
+        self._refresh_labels()
+        self._refresh_state()
+        session.start()
+
+    def _on_ready(self, info: SessionInfo) -> None:
+        if self.sender() is not self.session:
+            return
+        self.info = info
+        self.clock = words.SessionTime(info.origin)
+        self.source_label.setText(f"   {info.source}")
+        self.video.set_banner("")
+        log.info("session %d: %s on %s, model %s, log %s", info.session_id, info.source, info.device,
+                 info.model, info.database)
+        self._audit_self_test()
+        self._refresh_status()
+
+    def _on_update(self, update: Update) -> None:
+        if self.sender() is not self.session:
+            return
+        self.snapshot, self.last_update = update.snapshot, update
+        if update.image is not None:
+            self.video.set_frame(update.image, update.face_status, update.box, update.face_reason)
+            self._frames.append(update.received)
+        self.trend.add(update.snapshot.t, update.snapshot.s)
+        self._refresh_state()
+
+    def _on_drained(self, events: list[AlarmEvent], episodes: list[EpisodeRecord]) -> None:
+        if self.sender() is not self.session:
+            return
+        for episode in episodes:
+            self.episodes[episode.number] = episode
+        self.trend.add_episodes(episodes)
+        for event in events:
+            self.events.append(event)
+            due = event.transition in ("reminder", "standby_overdue") or (
+                event.transition == "procedure_ended" and event.detail == "expired")
+            if due and not self._closing:
+                self.sound.play("reminder")
+        shown = [e for e in events if e.kind != "SESSION"]
+        if shown:
+            self.last_event_label.setText(self._event_text(shown[-1]))
+
+    def _on_failed(self, message: str) -> None:
+        if self.sender() is not self.session:
+            return
+        self.failure = message
+        log.error("monitoring: %s", message)
+
+    def _on_ended(self, summary) -> None:
+        if self.sender() is not self.session:
+            return
+        self.ended = True
+        if summary is not None:
+            log.info("session %d ended: %s", summary.session_id, summary.end_reason)
+        self.sound.follow(None)
+        if self._closing:
+            self._finish_close()
+            return
+        if self._pending_start is not None:
+            self._start_pending()
+            return
+        self._refresh_state()
+        self._refresh_status()
+
+    @property
+    def monitoring(self) -> bool:
+        return self.session is not None and self.session.running and not self.ended
+
+    def _now(self) -> float | None:
+        return None if self.snapshot is None else self.snapshot.t
+
+    def audit(self, action: str, **detail) -> None:
+        if self.session is not None:
+            self.session.audit(action, self.user, self._now(), **detail)
+
+    def pending_alarms(self) -> list[str]:
+        """Active or latched alarms, in words (what closing or stopping would leave unattended)."""
+        if self.snapshot is None or not self.monitoring:
+            return []
+        return [f"{words.symbol(a.priority)} {words.KIND[a.kind]}{' (latched)' if a.latched else ''}"
+                for a in self.snapshot.alarms if a.active or a.latched]
+
+    def confirm(self, title: str, text: str) -> bool:
+        """A yes/no question (tests replace this method)."""
+        answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes
+                                      | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _confirm_stop(self, what: str) -> bool:
+        """Stopping with an alarm active or latched needs a yes; both answers are audited."""
+        alarms = self.pending_alarms()
+        if not alarms:
+            return True
+        ok = self.confirm(f"{what} with an alarm?",
+                          f"{', '.join(alarms)}.\n\n{what} stops monitoring this bed: no alarm will "
+                          "sound until monitoring starts again. Continue?")
+        self.audit("stop_with_alarm_confirmed" if ok else "stop_with_alarm_cancelled",
+                   what=what, alarms=alarms)
+        return ok
+
+    def _restart(self, source: str, encounter_id: str, settings: Settings) -> None:
+        self._pending_start = (source, encounter_id, settings)
+        if self.session is not None and self.session.running:
+            self.session.stop()  # _on_ended starts the next one
+        else:
+            self._start_pending()
+
+    def _start_pending(self) -> None:
+        self.source, self.encounter_id, self.settings = self._pending_start
+        self._pending_start = None
+        self._apply_settings()
+        self.start_session()
+
+    # --- user actions ------------------------------------------------------------------------
+
+    def acknowledge(self) -> None:
+        user = self.user
+        self._command(lambda engine, t: engine.acknowledge(t, user))
+
+    def audio_pause(self) -> None:
+        user = self.user
+        self._command(lambda engine, t: engine.audio_pause(t, user))
+
+    def toggle_procedure(self) -> None:
+        user = self.user
+        if self.snapshot is not None and self.snapshot.mode == PROCEDURE:
+            self._command(lambda engine, t: engine.procedure_end(t, user))
+            return
+        dialog = ProcedureDialog(self.settings.alarms, self)
+        if dialog.exec():
+            self.start_procedure(dialog.reason.currentText(), float(dialog.minutes.value()))
+
+    def start_procedure(self, reason: str, minutes: float) -> None:
+        user = self.user
+        self.procedure_reason = reason
+        self._command(lambda engine, t: engine.procedure_start(t, minutes, reason, user))
+
+    def toggle_standby(self) -> None:
+        user = self.user
+        if self.snapshot is not None and self.snapshot.mode == STANDBY:
+            self._command(lambda engine, t: engine.standby_end(t, user))
+        else:
+            self._command(lambda engine, t: engine.standby_start(t, user))
+
+    def _command(self, action) -> None:
+        if self.session is None or not self.session.command(action):
+            self.last_event_label.setText("not monitoring: nothing to act on")
+
+    def set_user(self) -> None:
+        name, ok = QInputDialog.getText(self, "Shift user", "Name or badge for this shift "
+                                        "(recorded with acknowledgements):", text=self.user)
+        if ok:
+            self.set_shift_user(name)
+
+    def set_shift_user(self, name: str) -> None:
+        name = name.strip()[:64] or "bedside"
+        self.audit("shift_user_set", previous=self.user, user=name)
+        self.user = name
+        self._refresh_labels()
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.settings.alarms, self)
+        dialog.unlock_button.clicked.disconnect()
+        dialog.unlock_button.clicked.connect(lambda: self._unlock(dialog))
+        if dialog.exec() and dialog.result_settings is not None:
+            self.change_alarm_settings(dialog.result_settings)
+
+    def _unlock(self, dialog: SettingsDialog) -> None:
+        if self.confirm("Unlock alarm settings?",
+                        "Thresholds and delays decide when the alarm sounds. Change them only as "
+                        f"agreed for this ward. Changes are recorded under '{self.user}'."):
+            self.audit("settings_unlocked")
+            dialog.unlock()
+
+    def change_alarm_settings(self, alarms: AlarmSettings) -> None:
+        """Audited; the engine takes them from its next step (and logs each changed key)."""
+        old, new = self.settings.alarms.model_dump(), alarms.model_dump()
+        changed = {key: [old[key], new[key]] for key in new if new[key] != old[key]}
+        if not changed:
+            return
+        user = self.user
+        self.audit("settings_changed", changed=changed)
+        self._command(lambda engine, t: engine.update_settings(t, alarms, user))
+        self.settings = self.settings.model_copy(update={"alarms": alarms})
+        self._apply_settings()
+
+    def choose_source(self) -> None:
+        dialog = SourceDialog(self.source, self)
+        if dialog.exec() and dialog.spec != self.source:
+            self.change_source(dialog.spec)
+
+    def change_source(self, spec: str) -> None:
+        if not self._confirm_stop("Changing the source"):
+            return
+        self.audit("source_changed", previous=self.source, source=spec)
+        self._restart(spec, self.encounter_id, self.settings)
+
+    def new_patient(self) -> None:
+        if not self.confirm("New patient?", "Start a new patient in this bed? The current session "
+                            "ends, a new encounter starts and the alarm settings return to their "
+                            "defaults."):
+            return
+        self.start_new_patient()
+
+    def start_new_patient(self) -> None:
+        if not self._confirm_stop("Starting a new patient"):
+            return
+        encounter = uuid.uuid4().hex[:12]
+        self.audit("new_patient", previous_encounter=self.encounter_id, encounter=encounter)
+        self._restart(self.source, encounter, self.settings.model_copy(update={"alarms": AlarmSettings()}))
+
+    def toggle_full_screen(self) -> None:
+        if self.isFullScreen() and not self.options.kiosk:
+            self.showNormal()
+        else:
+            self.showFullScreen()
+
+    def leave_full_screen(self) -> None:
+        if self.isFullScreen() and not self.options.kiosk:
+            self.showNormal()
+
+    # --- closing -----------------------------------------------------------------------------
+
+    def stop_for_signal(self, name: str) -> None:
+        """SIGTERM / SIGINT: no dialog; audited; the same bounded close."""
+        if self._closing:
+            return
+        self.audit("session_end_signal", signal=name, alarms=self.pending_alarms())
+        self._stop_cause = name
+        self._begin_close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if self._close_done:
+            event.accept()
+            return
+        event.ignore()
+        if self._closing or not self._confirm_stop("Closing"):
+            return
+        self.audit("window_closed")
+        self._stop_cause = "closed by user"
+        self._begin_close()
+
+    def _begin_close(self) -> None:
+        """Stop the pipeline and wait for it by signal, never blocking; give up after the timeout."""
+        self._closing = True
+        self._pending_start = None
+        self.sound.follow(None)
+        self.video.set_banner("Stopping: saving the log...")
+        if self.session is None or not self.session.running:
+            self._finish_close()
+            return
+        self.session.stop()
+        QTimer.singleShot(int(self.options.close_timeout_s * 1000), self._close_timed_out)
+
+    def _close_timed_out(self) -> None:
+        if not self._close_done:
+            log.error("the pipeline did not stop within %.0f s; closing anyway (the log may miss "
+                      "its last rows)", self.options.close_timeout_s)
+            self._finish_close()
+
+    def _finish_close(self) -> None:
+        if self._close_done:
+            return
+        self._close_done = True
+        log.info("window closed (%s)", self._stop_cause or "session over")
+        QTimer.singleShot(0, self.close)  # not from inside closeEvent, where Qt ignores a close
+
+    # --- painting ----------------------------------------------------------------------------
+
+    def run_self_test(self) -> None:
+        """Start-up self-test: the tone once and every alarm colour for a moment, then logged."""
+        self._self_test_started = time.monotonic()
+        self.sound.play("medium")
+        colours = [f"{'technical' if technical else 'patient'} {priority}"
+                   for priority, technical in SELF_TEST_STEPS]
+        sound = "played" if self.sound.available else f"unavailable: {self.sound.why}"
+        self._self_test_record = {"tone": sound, "colours": colours}
+        log.info("self-test: tone %s; colours shown: %s", sound, ", ".join(colours))
+        self._audit_self_test()
+
+    def _audit_self_test(self) -> None:
+        if self._self_test_record is not None and self.info is not None and not self._self_test_audited:
+            self._self_test_audited = True
+            self.audit("self_test", **self._self_test_record)
+
+    def self_test_tile(self) -> Tile | None:
+        if self._self_test_started is None:
+            return None
+        step = int((time.monotonic() - self._self_test_started) / self.options.self_test_step_s)
+        real_alarm = self.snapshot is not None and self.snapshot.alarms
+        if step >= len(SELF_TEST_STEPS) or real_alarm:
+            self._self_test_started = None
+            return None
+        priority, technical = SELF_TEST_STEPS[step]
+        return Tile(SELF_TEST, priority, technical, f"{words.symbol(priority)} SELF-TEST",
+                    "checking alarm colours and sound", flashing=False)
+
+    def _on_repaint(self) -> None:
+        self.ticks += 1
+        self._ticks.append(time.monotonic())
+        test = self.self_test_tile()
+        if test is not None:
+            self.alarm_bar.set_tiles([test])
+        elif self.alarm_bar.tiles and self.alarm_bar.tiles[0].kind == SELF_TEST:
+            self._refresh_state()
+        if self.alarm_bar.flashing:
+            self.alarm_bar.update()
+        if self.snapshot is not None and self.monitoring and not self._closing:
+            self.sound.follow(self.snapshot.tone)
+
+    def _refresh_state(self) -> None:
+        """Gauge, alarm bar, mode line and banner from the newest snapshot."""
+        snap = self.snapshot
+        if self.ended or snap is None:
+            reason = "ended" if self.ended else "not_started"
+            f = None if snap is None or not self.monitoring else snap.f
+            self.gauge.set_state(None, None, None, reason, f, None)
+        else:
+            self.gauge.set_state(snap.s, snap.s_band, snap.s_label, snap.s_reason, snap.f, snap.f_band)
+        if self.self_test_tile() is None:
+            if snap is None:
+                detail = self.failure or ("not watching: monitoring has ended" if self.ended
+                                          else "starting: loading the model and opening the source")
+                self.alarm_bar.set_tiles([Tile("STATUS", None, False, "NOT WATCHING", detail)])
+            else:
+                tiles = alarm_tiles(snap, self.episodes, self.clock, ended=self.ended)
+                if self.failure and self.ended:
+                    tiles = [Tile("STATUS", None, False, "NOT WATCHING", self.failure)]
+                self.alarm_bar.set_tiles(tiles)
+        self._refresh_mode(snap)
+        if self.failure:
+            self.video.set_banner(f"CANNOT MONITOR: {self.failure}")
+        elif self.ended and not self._closing:
+            self.video.set_banner("MONITORING ENDED")
+        elif snap is not None and snap.mode == STANDBY:
+            self.video.set_banner("STANDBY: monitoring paused")
+        elif self.info is not None and not self._closing:
+            self.video.set_banner("")
+
+    def _refresh_mode(self, snap: Snapshot | None) -> None:
+        if snap is None or self.ended:
+            self.mode_label.setText("")
+            self.procedure_button.setText("Procedure / care...")
+            self.standby_button.setText("Standby")
+        elif snap.mode == PROCEDURE:
+            left = words.countdown((snap.mode_until or snap.t) - snap.t)
+            what = f": {self.procedure_reason}" if self.procedure_reason else ""
+            self.mode_label.setText(f"PROCEDURE / CARE{what}, pain alarm sound off, {left} left")
+            self.procedure_button.setText("End procedure")
+            self.standby_button.setText("Standby")
+        elif snap.mode == STANDBY:
+            due = words.countdown((snap.mode_until or snap.t) - snap.t)
+            self.mode_label.setText(f"STANDBY: not watching; reminder in {due}")
+            self.procedure_button.setText("Procedure / care...")
+            self.standby_button.setText("End standby")
+        else:
+            self.mode_label.setText("")
+            self.procedure_button.setText("Procedure / care...")
+            self.standby_button.setText("Standby")
+
+    def _apply_settings(self) -> None:
+        self.gauge.settings = self.settings.alarms
+        self.gauge.update()
+        self.trend.set_settings(self.settings.alarms)
+        self.video.cot_region = self.settings.vision.cot_region
+        self._refresh_labels()
+
+    def changed_settings(self) -> dict:
+        return {k: v for k, v in self.settings.non_defaults().items() if k not in NOT_MARKED}
+
+    def _refresh_labels(self) -> None:
+        self.bed_label.setText(f"BED {self.settings.bed_label}")
+        self.source_label.setText(f"   {self.source}")
+        self.user_button.setText(f"Shift user: {self.user}")
+        changed = self.changed_settings()
+        if changed:
+            items = ", ".join(f"{k.split('.')[-1]} {v}" for k, v in sorted(changed.items()))
+            self.marker_label.setText(f"* SETTINGS CHANGED FROM DEFAULT: {items}")
+            self.marker_label.setToolTip("\n".join(f"{k} = {v}" for k, v in sorted(changed.items())))
+        else:
+            self.marker_label.setText("")
+
+    def _event_text(self, event: AlarmEvent) -> str:
+        who = f" by {event.user}" if event.user else ""
+        kind = words.KIND.get(event.kind, event.kind.lower())
+        return f"{self.clock(event.t)}  {kind} {event.transition.replace('_', ' ')}{who}"
+
+    # --- status line -------------------------------------------------------------------------
+
+    def pipeline_fps(self) -> float:
+        return _rate(self._frames)
+
+    def screen_fps(self) -> float:
+        return _rate(self._ticks)
+
+    def _refresh_status(self) -> None:
+        parts = []
+        update = self.last_update
+        if self.info is None:
+            parts.append("starting" if not self.ended else "not monitoring")
+        else:
+            parts.append(f"{self.pipeline_fps():.1f} fps analysed")
+            if update is not None and update.latency_s is not None:
+                parts.append(f"latency {update.latency_s * 1000:.0f} ms")
+            parts.append(self.info.device)
+            parts.append(f"model {self.info.model}")
+            parts.append(f"camera: {self._camera_text(update)}")
+            parts.append(f"database: {self._store_text(update)}")
+        parts.append("sound: on" if self.sound.available else f"SOUND UNAVAILABLE ({self.sound.why})")
+        parts.append(f"screen {self.screen_fps():.0f} Hz")
+        self.status_label.setText("   |   ".join(parts))
+
+    def _camera_text(self, update: Update | None) -> str:
+        if self.ended:
+            return "closed"
+        if update is None:
+            return "waiting"
+        camera = update.camera
+        if not self.info.live:
+            return "file (analysis)"
+        if not camera.connected:
+            return f"LOST, reconnecting (try {camera.reconnects})"
+        if camera.frozen:
+            return "FROZEN image"
+        return f"connected, {camera.dropped} frames skipped"
+
+    def _store_text(self, update: Update | None) -> str:
+        if update is None:
+            return "open"
+        store = update.store
+        if store.failing_since is not None:
+            return f"FAILING, {store.buffered} rows waiting ({store.last_error})"
+        return f"ok, {store.written} rows written"
+
+
+def _rate(stamps: deque[float]) -> float:
+    """Events per second over the last RATE_WINDOW_S."""
+    now = time.monotonic()
+    while stamps and stamps[0] < now - RATE_WINDOW_S:
+        stamps.popleft()
+    if len(stamps) < 2:
+        return 0.0
+    return (len(stamps) - 1) / max(now - stamps[0], 1e-6)

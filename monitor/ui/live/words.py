@@ -1,0 +1,66 @@
+"""What the screen says: plain words for alarm kinds, S-unknown reasons and times."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from monitor.signal.records import (CAMERA_LOST, MODEL_ERROR, NO_FACE, PAIN, PIPELINE_STALLED,
+                                    POOR_SIGNAL, STORAGE_FAILING, SYMBOL)
+
+TITLE = "FACIAL EXPRESSION ESTIMATE"
+DISCLAIMER = "estimate from the face, not a clinical assessment"
+
+KIND = {
+    PAIN: "PAIN EXPRESSION",
+    CAMERA_LOST: "CAMERA LOST",
+    PIPELINE_STALLED: "ANALYSIS STALLED",
+    MODEL_ERROR: "MODEL ERROR",
+    NO_FACE: "NO FACE IN VIEW",
+    POOR_SIGNAL: "FACE NOT CLEAR",
+    STORAGE_FAILING: "STORAGE FAILING",
+}
+# What the nurse can do about a technical alarm.
+ADVICE = {
+    CAMERA_LOST: "check the camera cable and power",
+    PIPELINE_STALLED: "frames wait for a score; the computer is overloaded",
+    MODEL_ERROR: "no scores; restart the monitor or call support",
+    NO_FACE: "turn the camera to the infant's face",
+    POOR_SIGNAL: "improve the light or the camera angle",
+    STORAGE_FAILING: "data is kept in memory; call support",
+}
+UNKNOWN_REASON = {
+    "standby": "standby: monitoring paused",
+    "no_frames": "no picture from the camera",
+    "no_face": "no face in view",
+    "poor_quality": "face not clear enough to read",
+    "not_started": "starting: waiting for a clear face",
+    "ended": "monitoring has ended",
+}
+FACE_STATE = {"scored": "face tracked", "no_face": "no face", "poor_quality": "face unclear"}
+
+
+def symbol(priority: str) -> str:
+    return SYMBOL[priority]
+
+
+def unknown_reason(reason: str | None) -> str:
+    return UNKNOWN_REASON.get(reason or "", reason or "unknown")
+
+
+def countdown(seconds: float) -> str:
+    """m:ss, never negative (a countdown that has run out shows 0:00)."""
+    whole = max(0, int(seconds + 0.999))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+class SessionTime:
+    """Session clock -> what a nurse reads: wall-clock time for live sources, m:ss into a file."""
+
+    def __init__(self, origin: datetime | None) -> None:
+        self._origin = origin
+
+    def __call__(self, t: float) -> str:
+        if self._origin is None:
+            whole = int(t)
+            return f"{whole // 60}:{whole % 60:02d}"
+        return (self._origin + timedelta(seconds=t)).astimezone().strftime("%H:%M:%S")

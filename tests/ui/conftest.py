@@ -1,0 +1,112 @@
+"""UI test fixtures: short clips cut from the embedded demo, a paced file source, the live window.
+
+Clips keep every 3rd frame (5 fps): the alarm engine weighs frames by their real time gaps, so
+the demo's episode plays out the same with a third of the frames to score.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from monitor.capture import sources  # noqa: E402
+from monitor.cli import DEMO_CLIP  # noqa: E402
+from monitor.config import Settings, StoreSettings  # noqa: E402
+
+CLIP_FPS = 5.0
+SPEED = 4.0  # clips play at 4x real time: fast, yet slow enough to act during an alarm
+
+
+def write_clip(path: Path, frames: list[np.ndarray]) -> Path:
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), CLIP_FPS, (width, height))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def demo_frames(start_s: float, end_s: float) -> list[np.ndarray]:
+    """Every 3rd frame of the demo clip between the two times."""
+    cap = cv2.VideoCapture(str(DEMO_CLIP))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    frames, index = [], 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        if start_s * fps <= index < end_s * fps and index % 3 == 0:
+            frames.append(frame)
+        index += 1
+    cap.release()
+    return frames
+
+
+@pytest.fixture(scope="session")
+def episode_clip(tmp_path_factory) -> Path:
+    """Demo 20-75 s at 5 fps: calm, then the crying episode (start ~8.6 s, alarm ~18.6 s, end
+    ~30.9 s, clears ~46 s in clip time), then calm to 55 s."""
+    return write_clip(tmp_path_factory.mktemp("clips") / "episode.mp4", demo_frames(20.0, 75.0))
+
+
+@pytest.fixture(scope="session")
+def no_face_clip(tmp_path_factory) -> Path:
+    """3 s of the calm infant, then 16 s of an empty dark cot."""
+    face = demo_frames(0.0, 3.0)
+    empty = np.full_like(face[0], 30)
+    return write_clip(tmp_path_factory.mktemp("clips") / "no_face.mp4",
+                      face + [empty] * int(16 * CLIP_FPS))
+
+
+@pytest.fixture
+def paced(monkeypatch):
+    """File frames are released no faster than SPEED x their own time (never slows a slow machine)."""
+    read = sources.FileSource.read
+
+    def paced_read(self, timeout: float = 0.0):
+        packet = read(self)
+        started = getattr(self, "_test_started", None)
+        if started is None:
+            started = self._test_started = time.monotonic()
+        wait = started + packet.t / SPEED - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)  # the source's own pace, like a camera; tests never sleep
+        return packet
+
+    monkeypatch.setattr(sources.FileSource, "read", paced_read)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / 'live.db'}"))
+
+
+@pytest.fixture
+def open_window(qtbot, settings):
+    """Factory for a LiveWindow on a file (analysed, not paced like a camera); closed afterwards."""
+    from monitor.ui.live.options import WindowOptions
+    from monitor.ui.live.window import LiveWindow
+
+    windows = []
+
+    def make(clip: Path, **options) -> LiveWindow:
+        window = LiveWindow(settings, str(clip), realtime=False, options=WindowOptions(**options))
+        window.confirm = lambda title, text: True
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        session = window.session
+        if session is not None and session.running:
+            window.stop_for_signal("teardown")
+            qtbot.waitUntil(lambda session=session: not session.running, timeout=15000)

@@ -1,0 +1,134 @@
+"""The live window driving the real pipeline (MTCNN -> CNN -> alarm engine -> SQLite) on demo clips."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+
+import pytest
+from PyQt6.QtCore import Qt
+
+from monitor.config import AlarmSettings
+from monitor.signal.records import MEDIUM, NO_FACE, PAIN
+from monitor.store import queries
+from monitor.store.database import open_database
+from monitor.ui.live.alarmbar import STATUS
+from monitor.vision.finder import FaceFinder
+
+pytestmark = pytest.mark.slow
+
+
+def pain_alarm(window):
+    snap = window.snapshot
+    return None if snap is None else next((a for a in snap.alarms if a.kind == PAIN), None)
+
+
+def stored(window):
+    engine = open_database(window.settings.store.url)
+    session = queries.latest_session(engine)
+    return engine, session
+
+
+def test_demo_episode_alarm_acknowledge_and_end(qtbot, open_window, episode_clip, paced):
+    window = open_window(episode_clip, user="Anna R.")
+    window.run_self_test()
+    asked = []
+    window.confirm = lambda title, text: asked.append(text) or False
+
+    # the gauge reaches the pain band, then the alarm is raised: medium, flashing, sounding
+    qtbot.waitUntil(lambda: window.gauge.band == 2, timeout=120_000)
+    assert window.gauge.label_text() == "PAIN" and not window.gauge.greyed
+    qtbot.waitUntil(lambda: pain_alarm(window) is not None and pain_alarm(window).active, timeout=60_000)
+    tile = window.alarm_bar.tiles[0]
+    assert tile.kind == PAIN and tile.priority == MEDIUM and tile.title.startswith("!! PAIN EXPRESSION")
+    assert tile.flashing and not tile.technical
+    qtbot.waitUntil(lambda: "medium" in window.sound.names_played()[1:], timeout=5_000)  # [0]: self-test
+
+    # closing with an active alarm asks first; "no" keeps monitoring, and both are audited
+    window.close()
+    assert window.isVisible() and window.monitoring and "PAIN EXPRESSION" in asked[0]
+
+    # one key acknowledges: silent with a countdown, the user recorded
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: pain_alarm(window).silenced_until is not None, timeout=10_000)
+    assert window.snapshot.tone is None
+    assert "acknowledged, silent" in window.alarm_bar.tiles[0].detail
+    assert not window.alarm_bar.tiles[0].flashing
+
+    # the episode ends, the alarm clears (acknowledged: nothing latches), the bar says "watching"
+    qtbot.waitUntil(lambda: window.episodes.get(1) is not None and window.episodes[1].end is not None,
+                    timeout=120_000)
+    qtbot.waitUntil(lambda: pain_alarm(window) is None or window.ended, timeout=60_000)
+    episode = window.episodes[1]
+    assert episode.end_reason == "resolved" and episode.ack_by == "Anna R."
+    assert 6.0 <= episode.start <= 11.0 and 15.0 <= episode.alarm_at <= 21.0 and episode.ack_at < episode.end
+    assert window.trend.episode_spans() == [(episode.start, episode.end)]
+
+    qtbot.waitUntil(lambda: window.ended, timeout=120_000)
+    assert window.alarm_bar.tiles[0].kind == STATUS and window.gauge.greyed
+    engine, session = stored(window)
+    assert session.end_reason == "source_ended"
+    (row,) = queries.episodes(engine, session.id)
+    assert row.ack_by == "Anna R." and row.end_reason == "resolved"
+    acks = [e for e in queries.events(engine, session.id) if e.transition == "acknowledged"]
+    assert [(e.kind, e.user) for e in acks] == [(PAIN, "Anna R.")]
+    actions = {a.action: json.loads(a.detail_json) for a in queries.audit(engine)}
+    assert actions["stop_with_alarm_cancelled"]["alarms"] == ["!! PAIN EXPRESSION"]
+    assert actions["self_test"]["colours"] == ["patient high", "patient medium", "technical low",
+                                               "technical medium"]
+
+
+def test_no_face_greys_the_gauge_and_raises_a_technical_alarm(qtbot, open_window, no_face_clip, paced):
+    window = open_window(no_face_clip)
+    qtbot.waitUntil(lambda: window.snapshot is not None and window.snapshot.s is not None, timeout=120_000)
+    window.change_alarm_settings(AlarmSettings(no_face_after_s=4.0))
+    assert "no_face_after_s 4.0" in window.marker_label.text()
+
+    qtbot.waitUntil(lambda: window.gauge.greyed and window.snapshot.s_reason == "no_face", timeout=60_000)
+    assert window.gauge.value_text() == "--" and window.gauge.label_text() == "UNKNOWN"
+    assert window.gauge.reason == "no face in view"
+    qtbot.waitUntil(lambda: any(a.kind == NO_FACE for a in window.snapshot.alarms), timeout=60_000)
+    tile = next(t for t in window.alarm_bar.tiles if t.kind == NO_FACE)
+    assert tile.technical and tile.priority == "low" and tile.title == "! NO FACE IN VIEW"
+    series = [s for _, s in window.trend.series()]
+    assert not math.isnan(series[0]) and math.isnan(series[-1])  # the trend has a gap, not a zero
+
+    # closing with an alarm: confirmed, audited, bounded, the session recorded as stopped by the user
+    window.close()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=15_000)
+    engine, session = stored(window)
+    assert session.end_reason == "stopped_by_user"
+    actions = [a.action for a in queries.audit(engine)]
+    assert "settings_changed" in actions and "stop_with_alarm_confirmed" in actions
+    changes = [e for e in queries.events(engine, session.id) if e.transition == "settings_changed"]
+    assert changes and "no_face_after_s: 10.0 -> 4.0" in changes[0].detail
+
+
+def test_window_keeps_painting_while_the_pipeline_is_stuck(qtbot, open_window, episode_clip, monkeypatch):
+    gate, inside = threading.Event(), threading.Event()
+    observe = FaceFinder.observe
+
+    def stuck_observe(self, packet):
+        inside.set()
+        gate.wait(60)  # the pipeline is stuck on this frame until the test lets go
+        return observe(self, packet)
+
+    monkeypatch.setattr(FaceFinder, "observe", stuck_observe)
+    window = open_window(episode_clip)
+    qtbot.waitUntil(inside.is_set, timeout=120_000)
+    try:
+        ticks, paints = window.ticks, window.video.paints
+        qtbot.waitUntil(lambda: window.ticks >= ticks + 15, timeout=5_000)  # repaint timer runs
+        window.set_shift_user("night nurse")  # and the window answers at once
+        assert window.user_button.text() == "Shift user: night nurse"
+
+        def repainted() -> bool:
+            window.video.update()
+            return window.video.paints >= paints + 5
+
+        qtbot.waitUntil(repainted, timeout=5_000)
+        assert window.gauge.greyed and window.snapshot is None  # nothing scored yet: never "calm"
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: window.snapshot is not None, timeout=60_000)
