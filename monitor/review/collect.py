@@ -19,6 +19,11 @@ from monitor.review import data
 from monitor.review.data import Gaps
 from monitor.store.queries import Record
 
+# What the episode columns mean, under the table on screen and on paper.
+COLUMN_NOTE = ("Peak / mean S: smoothed pain-expression estimate (0-1) during the episode. "
+               "F band: largest share of the last 30 s with a pain face (0: under 10%, 1: 10-39%, "
+               "2: 40-69%, 3: 70% or more). Priority: highest alarm priority reached.")
+
 
 class Progress(Protocol):
     """Told how far long work has got: `done` of `total` units, and what it is doing."""

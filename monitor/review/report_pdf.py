@@ -29,11 +29,11 @@ from reportlab.platypus import (
 )
 
 from monitor.review import data
-from monitor.review.collect import Progress, SessionData, no_progress
+from monitor.review.collect import COLUMN_NOTE, Progress, SessionData, no_progress
 
 PAGE = landscape(A4)
 MARGIN = 12 * mm
-PLOT_H = 62 * mm
+PLOT_H = 85 * mm
 S_COLOUR = colors.HexColor("#1f4e9c")
 F_COLOUR = colors.HexColor("#d9822b")
 EPISODE_COLOUR = colors.HexColor("#f4b6b6")
@@ -102,6 +102,7 @@ def _page(d: SessionData, zone: tzinfo, st: dict[str, ParagraphStyle], width: fl
         _legend(d, width),
         Paragraph(f"Episodes ({len(d.episodes)})", st["Head"]),
         _episode_table(d, zone, st, width),
+        Paragraph(COLUMN_NOTE, st["Small"]),
         Paragraph(f"Annotations ({len(d.annotations)})", st["Head"]),
         _annotation_table(d, zone, st, width),
         Spacer(1, 4),
@@ -152,13 +153,14 @@ def _trend(d: SessionData, zone: tzinfo, width: float) -> Drawing:
         band(t0, t1, NOT_RUNNING_COLOUR)
     drawing.add(Rect(left, bottom, plot_w, plot_h, fillColor=None, strokeColor=colors.black,
                      strokeWidth=0.6))
-    for value in (0.0, 0.5, 1.0):
+    for value in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0):
         drawing.add(String(left - 4, y(value) - 2.5, f"{value:.1f}", fontSize=7,
                            textAnchor="end"))
+    drawing.add(String(2, bottom + plot_h + 1, "S, F", fontSize=7))
     for value, name, colour, dash in (
-            (d.thresholds.t_high, "high", colors.HexColor("#8b1a1a"), [1, 2]),
-            (d.thresholds.t_on, "alarm on", colors.HexColor("#c0392b"), [4, 2]),
-            (d.thresholds.t_off, "episode ends", colors.HexColor("#2e7d32"), [4, 2])):
+            (d.thresholds.t_high, "S high", colors.HexColor("#8b1a1a"), [1, 2]),
+            (d.thresholds.t_on, "S alarm on", colors.HexColor("#c0392b"), [4, 2]),
+            (d.thresholds.t_off, "S episode ends", colors.HexColor("#2e7d32"), [4, 2])):
         drawing.add(Line(left, y(value), left + plot_w, y(value), strokeColor=colour,
                          strokeWidth=0.7, strokeDashArray=dash))
         drawing.add(String(left + plot_w + 3, y(value) - 2.5, f"{name} {value:.2f}", fontSize=7,

@@ -41,7 +41,7 @@ from sqlalchemy import Engine
 from monitor.config import ReviewSettings
 from monitor.errors import MonitorError
 from monitor.review import data
-from monitor.review.collect import SessionData, Thresholds
+from monitor.review.collect import COLUMN_NOTE, SessionData, Thresholds
 from monitor.store.queries import Record
 from monitor.ui.review.episodes import EpisodeFilter, EpisodeModel, duration_text
 from monitor.ui.review.timeline import Timeline
@@ -90,6 +90,7 @@ class ReviewWindow(QMainWindow):
         self.session_table.verticalHeader().setVisible(False)
         self.session_table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
+        self.session_table.horizontalHeader().setStretchLastSection(True)
         self.session_table.itemSelectionChanged.connect(self._session_chosen)
         sessions_box = QGroupBox("Sessions")
         QVBoxLayout(sessions_box).addWidget(self.session_table)
@@ -145,12 +146,15 @@ class ReviewWindow(QMainWindow):
         episodes_layout = QVBoxLayout(episodes_box)
         episodes_layout.addLayout(filter_bar)
         episodes_layout.addWidget(self.table)
+        note = QLabel(COLUMN_NOTE)
+        note.setWordWrap(True)
+        episodes_layout.addWidget(note)
 
         annotation_box = self._annotation_panel()
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(episodes_box)
         lower.addWidget(annotation_box)
-        lower.setSizes([820, 420])
+        lower.setSizes([960, 440])
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(timeline_box)
         right.addWidget(lower)
@@ -158,7 +162,7 @@ class ReviewWindow(QMainWindow):
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(sessions_box)
         main.addWidget(right)
-        main.setSizes([300, 1300])
+        main.setSizes([330, 1400])
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -166,7 +170,7 @@ class ReviewWindow(QMainWindow):
         layout.addWidget(main, 1)
         self.setCentralWidget(central)
         self.statusBar().showMessage(NOT_A_DEVICE)
-        self.resize(1600, 900)
+        self.resize(1760, 960)
 
         self.bed.addItem(ALL_BEDS)
         self.bed.addItems(data.beds(engine))
