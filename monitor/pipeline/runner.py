@@ -76,7 +76,7 @@ class Monitor:
     def __init__(
         self,
         settings: Settings,
-        source_spec: str,
+        source_spec: str | Source,
         realtime: bool = False,
         encounter_id: str | None = None,
         on_frame: Callable[[FrameResult], None] | None = None,
@@ -91,7 +91,7 @@ class Monitor:
         self._started = time.monotonic()
         self._stop = threading.Event()
         self._commands: queue.SimpleQueue[Callable[[AlarmEngine, float], None]] = queue.SimpleQueue()
-        self.source: Source = open_source(
+        self.source: Source = source_spec if not isinstance(source_spec, str) else open_source(
             source_spec, settings.capture, self.clock, settings.alarms.frozen_after_s, realtime)
         try:
             self.scorer = scorer or Scorer(settings.scoring)
