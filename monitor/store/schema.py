@@ -100,7 +100,7 @@ class MonitoringSession(Base):
     frames_scored: Mapped[int | None]
     # Global identity for the ward's central store (ids differ between databases); filled in on
     # insert, so nullable only to keep it optional for the writer.
-    uid: Mapped[str | None] = mapped_column(String(32), unique=True, default=new_uid)
+    uid: Mapped[str | None] = mapped_column(String(32), unique=True, index=True, default=new_uid)
     purged_at: Mapped[datetime | None]  # data removed by `painmon purge`; the row stays for audit
 
 
@@ -109,7 +109,8 @@ class Sample(Base):
 
     __tablename__ = "sample"
     __table_args__ = (Index("ix_sample_session_id_t", "session_id", "t"),
-                      UniqueConstraint("session_id", "origin_id"))
+                      Index("ix_sample_session_id_origin_id", "session_id", "origin_id",
+                            unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("monitoring_session.id"))
@@ -130,7 +131,8 @@ class FrameTrace(Base):
 
     __tablename__ = "frame_trace"
     __table_args__ = (Index("ix_frame_trace_session_id_t0", "session_id", "t0"),
-                      UniqueConstraint("session_id", "origin_id"))
+                      Index("ix_frame_trace_session_id_origin_id", "session_id", "origin_id",
+                            unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("monitoring_session.id"))
@@ -172,7 +174,8 @@ class AlarmEvent(Base):
 
     __tablename__ = "alarm_event"
     __table_args__ = (Index("ix_alarm_event_session_id_t", "session_id", "t"),
-                      UniqueConstraint("session_id", "origin_id"))
+                      Index("ix_alarm_event_session_id_origin_id", "session_id", "origin_id",
+                            unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("monitoring_session.id"))
@@ -195,7 +198,8 @@ class Annotation(Base):
 
     __tablename__ = "annotation"
     __table_args__ = (Index("ix_annotation_episode_id_t", "episode_id", "t"),
-                      UniqueConstraint("episode_id", "origin_id"))
+                      Index("ix_annotation_episode_id_origin_id", "episode_id", "origin_id",
+                            unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"))
@@ -216,7 +220,8 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_event_session_id_t", "session_id", "t"),
-                      UniqueConstraint("session_id", "origin_id"))
+                      Index("ix_audit_event_session_id_origin_id", "session_id", "origin_id",
+                            unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("monitoring_session.id"))
