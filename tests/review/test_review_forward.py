@@ -136,7 +136,8 @@ def test_a_session_that_goes_on_after_a_forward(tmp_path: Path, engine_for) -> N
 
 def test_forward_command_line(demo_db: Path, pg_url: str, capsys, engine_for) -> None:
     assert main(["forward", "--db", f"sqlite:///{demo_db}", "--to", pg_url]) == 0
-    assert "forwarded" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "forwarded" in out and "100.0%" in err  # progress on stderr
     assert_forwarded(engine_for(f"sqlite:///{demo_db}"), engine_for(pg_url))
 
 

@@ -106,4 +106,22 @@ def test_sessions_in_a_range_and_gaps(tmp_path: Path) -> None:
     assert found.unknown == [(100.0, 130.0)]
     assert found.not_running == [(300.0, 360.0)]
     assert data.record_end(data.samples(engine, session_id), found) == 600.0
+    with engine.begin() as conn:  # as if the monitor had died: no end, heartbeat at 700 s
+        conn.execute(data.SESSION.update().where(data.SESSION.c.id == session_id).values(
+            ended_at=None, end_reason=None,
+            heartbeat_at=session.clock_origin_utc + timedelta(seconds=700)))
+    crashed = queries.get_session(engine, session_id)
+    found = data.gaps(crashed, data.samples(engine, session_id), ReviewSettings())
+    assert found.not_running == [(300.0, 360.0), (600.0, 700.0)]
+    assert data.crashed(crashed)
     engine.dispose()
+
+
+def test_the_commands_are_listed(capsys) -> None:
+    from monitor.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("review", "export", "forward", "purge"):
+        assert command in out

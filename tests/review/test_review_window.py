@@ -161,3 +161,22 @@ def test_gaps_and_the_screenshot(window: ReviewWindow, qtbot, tmp_path: Path) ->
     assert window.grab().save(str(out)) and out.stat().st_size > 30_000
     if os.environ.get(UPDATE_DOCS):
         window.grab().save(str(SCREENSHOT))
+
+
+def test_review_on_the_central_store(demo_db: Path, pg_url: str, qtbot, engine_for) -> None:
+    """The same window on PostgreSQL after forwarding: episode, annotation, audit."""
+    from monitor.review.forward import forward
+
+    central = engine_for(pg_url)
+    forward(engine_for(f"sqlite:///{demo_db}"), central, SETTINGS, "forwarder")
+    window = ReviewWindow(central, SETTINGS, "Dr Ng")
+    qtbot.addWidget(window)
+    choose_bed_session(window, DEMO_BED)
+    window.select_episode(1)
+    assert cell(window, 0, "End reason") == "resolved"
+    window.intervention.setCurrentText("repositioning")
+    window.add_annotation()
+    (note,) = data.annotations(central, [window.selected_episode().id])
+    assert (note.author, note.intervention) == ("Dr Ng", "repositioning")
+    assert {a.action for a in queries.audit(central) if a.user == "Dr Ng"} == \
+        {"session_opened", "annotation_added"}
