@@ -10,10 +10,11 @@ from __future__ import annotations
 import getpass
 import json
 import math
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Sequence
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, Engine, func, insert, or_, select
 
@@ -35,7 +36,8 @@ SAMPLE = Sample.__table__
 EVENT = AlarmEvent.__table__
 ANNOTATION = Annotation.__table__
 AUDIT = AuditEvent.__table__
-NIPS_RANGE = range(0, 8)  # Neonatal Infant Pain Scale, 0-7
+NIPS_RANGE = range(8)  # Neonatal Infant Pain Scale, 0-7
+LOCALTIME = "/etc/localtime"
 # The session's last sign of life: a crashed monitor leaves ended_at empty.
 LAST_SEEN = func.coalesce(SESSION.c.ended_at, SESSION.c.heartbeat_at, SESSION.c.started_at)
 
@@ -49,10 +51,17 @@ def current_user() -> str:
 
 
 def display_zone(settings: ReviewSettings) -> tzinfo:
-    """The zone times are shown and exported in: the setting, else this computer's own."""
+    """The zone times are shown and exported in: the setting, else this computer's own (with its
+    daylight-saving rules, so a summer night and a winter night both read right)."""
     if settings.timezone:
         return ZoneInfo(settings.timezone)
-    return datetime.now().astimezone().tzinfo or timezone.utc
+    try:
+        if os.environ.get("TZ"):
+            return ZoneInfo(os.environ["TZ"].lstrip(":"))
+        with open(LOCALTIME, "rb") as fh:
+            return ZoneInfo.from_file(fh, key="localtime")
+    except (OSError, ValueError, ZoneInfoNotFoundError):
+        return datetime.now().astimezone().tzinfo or timezone.utc
 
 
 def wall_time(session: Record, t: float | None) -> datetime | None:

@@ -123,5 +123,5 @@ def test_the_commands_are_listed(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for command in ("review", "export", "forward", "purge"):
-        assert command in out
+    for name in ("review", "export", "forward", "purge"):
+        assert name in out

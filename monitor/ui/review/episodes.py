@@ -72,10 +72,10 @@ class EpisodeModel(QAbstractTableModel):
         self.episodes = episodes
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 (Qt's name)
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.episodes)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -86,7 +86,7 @@ class EpisodeModel(QAbstractTableModel):
             return column.key(episode)
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return COLUMNS[section].title
@@ -117,7 +117,7 @@ class EpisodeFilter(QSortFilterProxyModel):
             self._unannotated = unannotated
         self.invalidate()
 
-    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         model: EpisodeModel = self.sourceModel()
         episode = model.episodes[row]
         if PRIORITY_RANK.get(episode.max_priority, 0) < self._min_priority:

@@ -176,6 +176,7 @@ class ReviewWindow(QMainWindow):
         self.bed.addItems(data.beds(engine))
         if bed is not None:
             self.bed.setCurrentText(bed)
+        self.bed.currentIndexChanged.connect(self.refresh_sessions)
         self.refresh_sessions()
 
     # -- building blocks -----------------------------------------------------------------
