@@ -1,8 +1,4 @@
-"""UI test fixtures: short clips cut from the embedded demo, a paced file source, the live window.
-
-Clips keep every 3rd frame (5 fps): the alarm engine weighs frames by their real time gaps, so
-the demo's episode plays out the same with a third of the frames to score.
-"""
+"""UI test fixtures: short clips cut from the embedded demo, a paced file source, the live window."""
 
 from __future__ import annotations
 
@@ -12,41 +8,14 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from monitor.capture import sources  # noqa: E402
-from monitor.cli import DEMO_CLIP  # noqa: E402
 from monitor.config import Settings, StoreSettings  # noqa: E402
+from tests.ui.clips import CLIP_FPS, demo_frames, write_clip  # noqa: E402
 
-CLIP_FPS = 5.0
 SPEED = 4.0  # clips play at 4x real time: fast, yet slow enough to act during an alarm
-
-
-def write_clip(path: Path, frames: list[np.ndarray]) -> Path:
-    height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), CLIP_FPS, (width, height))
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
-    return path
-
-
-def demo_frames(start_s: float, end_s: float) -> list[np.ndarray]:
-    """Every 3rd frame of the demo clip between the two times."""
-    cap = cv2.VideoCapture(str(DEMO_CLIP))
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    frames, index = [], 0
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        if start_s * fps <= index < end_s * fps and index % 3 == 0:
-            frames.append(frame)
-        index += 1
-    cap.release()
-    return frames
 
 
 @pytest.fixture(scope="session")

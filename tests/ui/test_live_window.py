@@ -9,12 +9,14 @@ import threading
 import pytest
 from PyQt6.QtCore import Qt
 
+from monitor.capture import sources
 from monitor.config import AlarmSettings
-from monitor.signal.records import MEDIUM, NO_FACE, PAIN
+from monitor.signal.records import CAMERA_LOST, MEDIUM, NO_FACE, PAIN
 from monitor.store import queries
 from monitor.store.database import open_database
 from monitor.ui.live.alarmbar import STATUS
 from monitor.vision.finder import FaceFinder
+from tests.ui.clips import demo_frames
 
 pytestmark = pytest.mark.slow
 
@@ -82,8 +84,15 @@ def test_demo_episode_alarm_acknowledge_and_end(qtbot, open_window, episode_clip
 def test_no_face_greys_the_gauge_and_raises_a_technical_alarm(qtbot, open_window, no_face_clip, paced):
     window = open_window(no_face_clip)
     qtbot.waitUntil(lambda: window.snapshot is not None and window.snapshot.s is not None, timeout=120_000)
+    window.start_procedure("heel lance", 5)
+    qtbot.waitUntil(lambda: window.snapshot.mode == "procedure", timeout=10_000)
+    assert window.mode_label.text().startswith("PROCEDURE / CARE: heel lance, pain alarm sound off, ")
+    assert window.mode_label.text().endswith(" left")
+    window.toggle_procedure()
+    qtbot.waitUntil(lambda: window.snapshot.mode == "monitoring", timeout=10_000)
+    assert window.mode_label.text() == ""
     window.change_alarm_settings(AlarmSettings(no_face_after_s=4.0))
-    assert "no_face_after_s 4.0" in window.marker_label.text()
+    assert "no-face delay (s) 4" in window.marker_label.text()
 
     qtbot.waitUntil(lambda: window.gauge.greyed and window.snapshot.s_reason == "no_face", timeout=60_000)
     assert window.gauge.value_text() == "--" and window.gauge.label_text() == "UNKNOWN"
@@ -132,3 +141,46 @@ def test_window_keeps_painting_while_the_pipeline_is_stuck(qtbot, open_window, e
     finally:
         gate.set()
     qtbot.waitUntil(lambda: window.snapshot is not None, timeout=60_000)
+
+
+class FakeCamera:
+    """Shaped like cv2.VideoCapture: delivers `frames` at 15 fps, then nothing (unplugged)."""
+
+    def __init__(self, frames) -> None:
+        self._frames = list(frames)
+        self._clock = threading.Event()
+
+    def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
+        return True
+
+    def read(self):
+        if not self._frames:
+            return False, None
+        self._clock.wait(1 / 15)  # the camera's own frame interval
+        return True, self._frames.pop(0)
+
+    def release(self) -> None:
+        self._frames = []
+
+
+def test_unplugged_camera_raises_camera_lost_from_watchdog_ticks(qtbot, open_window, monkeypatch):
+    frames = demo_frames(0.0, 2.0)
+    cameras = iter([FakeCamera(frames)])
+    monkeypatch.setattr(sources, "_open_capture", lambda target, settings: next(cameras, FakeCamera([])))
+    window = open_window("camera:0")
+    qtbot.waitUntil(lambda: window.info is not None and window.last_update is not None, timeout=120_000)
+    assert window.info.live
+    qtbot.waitUntil(lambda: any(a.kind == CAMERA_LOST for a in window.snapshot.alarms), timeout=60_000)
+    tile = next(t for t in window.alarm_bar.tiles if t.kind == CAMERA_LOST)
+    assert tile.technical and tile.title == "!! CAMERA LOST" and "check the camera" in tile.detail
+    qtbot.waitUntil(lambda: window.gauge.greyed, timeout=30_000)  # S holds for stale_after_s
+    assert window.gauge.reason == "no picture from the camera"
+    qtbot.waitUntil(lambda: "LOST, reconnecting" in window.status_label.text(), timeout=5_000)
+
+
+def test_a_source_that_cannot_open_keeps_the_window_and_says_why(qtbot, open_window, tmp_path):
+    window = open_window(tmp_path / "missing.mp4")
+    qtbot.waitUntil(lambda: window.ended, timeout=120_000)
+    assert "video file not found" in window.failure
+    assert window.alarm_bar.tiles[0].title == "NOT WATCHING" and window.gauge.greyed
+    assert window.video.banner.startswith("CANNOT MONITOR")

@@ -57,9 +57,8 @@ def alarm_tiles(snapshot: Snapshot, episodes: dict[int, EpisodeRecord],
                     if episode is not None and episode.end is not None else "earlier")
             details.append(f"episode {span} not acknowledged: press Acknowledge")
         else:
-            details.append(f"since {clock(alarm.since)}")
-            if technical:
-                details.append(words.ADVICE.get(alarm.kind, ""))
+            details.append(f"{alarm.priority} priority, since {clock(alarm.since)}")
+            details.append(words.ADVICE.get(alarm.kind, ""))
         if alarm.signal_lost:
             details.append("SIGNAL LOST: face not visible, alarm held")
         if alarm.silenced_until is not None and alarm.active:
@@ -122,11 +121,9 @@ class AlarmBar(QWidget):
         else:
             colour = QColor(style.PRIORITY_COLOUR[tile.priority])
             if tile.flashing and not _lit(style.FLASH_HZ[tile.priority]):
-                colour = colour.darker(220)
+                colour = colour.darker(135)  # a pulse that stays the same colour and readable
             fill, ink, border = ((style.BACKGROUND, colour, colour) if tile.technical
                                  else (colour, style.PRIORITY_TEXT[tile.priority], None))
-            if not tile.technical and colour != style.PRIORITY_COLOUR[tile.priority]:
-                ink = style.TEXT
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(fill)
         p.drawRoundedRect(rect.adjusted(2, 2, -2, -2), 8, 8)

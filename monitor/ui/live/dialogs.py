@@ -7,7 +7,7 @@ from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtMultimedia import QMediaDevices
 from PyQt6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
                              QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                             QRadioButton, QSpinBox, QVBoxLayout, QWidget)
+                             QRadioButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from monitor.capture.sources import STREAM_SCHEMES
 from monitor.config import AlarmSettings, describe
@@ -91,7 +91,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(QLabel("These values decide when the alarm sounds. They are locked; every "
                                 "change is recorded in the audit log with the shift user, and a "
                                 "changed value is marked on the main screen until reset."))
-        grid = QGridLayout()
+        table = QWidget()
+        grid = QGridLayout(table)
         for col, head in enumerate(("setting", "value", "default", "safe range")):
             grid.addWidget(QLabel(f"<b>{head}</b>"), 0, col)
         self.spins: dict[str, QDoubleSpinBox] = {}
@@ -111,7 +112,10 @@ class SettingsDialog(QDialog):
             grid.addWidget(spin, row, 1)
             grid.addWidget(QLabel(f"{getattr(defaults, name):g}"), row, 2)
             grid.addWidget(QLabel(f"{low:g} - {high:g} {unit}"), row, 3)
-        layout.addLayout(grid)
+        scroll = QScrollArea()  # fits a 1280x800 bedside screen with the example below
+        scroll.setWidget(table)
+        scroll.setWidgetResizable(True)
+        layout.addWidget(scroll, 1)
         self.example = QLabel()
         self.example.setWordWrap(True)
         layout.addWidget(self.example)
@@ -133,6 +137,7 @@ class SettingsDialog(QDialog):
         for button in (self.unlock_button, self.defaults_button, self.apply_button, close):
             buttons.addWidget(button)
         layout.addLayout(buttons)
+        self.resize(980, 740)
         self._changed()
 
     def unlock(self) -> None:

@@ -36,10 +36,12 @@ class TrendStrip(pg.PlotWidget):
         plot.hideButtons()
         self.setMouseEnabled(x=False, y=False)
         plot.setYRange(0.0, 1.0, padding=0.02)
-        plot.setXRange(-minutes, 0.0, padding=0.0)
+        plot.setXRange(-minutes, 0.0, padding=0.03)  # room for the "now" label at the edge
         plot.showGrid(x=True, y=False, alpha=0.15)
-        plot.setLabel("bottom", f"minutes ago (last {minutes:g} min)")
-        plot.setLabel("left", "S")
+        step = 5 if minutes > 5 else 1
+        major = [(-m, f"{m:g} min ago") for m in range(step, int(minutes) + 1, step)] + [(0.0, "now")]
+        plot.getAxis("bottom").setTicks([major, [(-m, "") for m in range(1, int(minutes) + 1)]])
+        plot.setLabel("left", "estimate")
         for axis in ("left", "bottom"):
             plot.getAxis(axis).setTextPen(style.DIM_TEXT)
             plot.getAxis(axis).setPen(style.DIM_TEXT)

@@ -67,6 +67,7 @@ class LiveWindow(QMainWindow):
         self._frames: deque[float] = deque()
         self._ticks: deque[float] = deque()
         self.ticks = 0  # repaint timer ticks: the UI thread's pulse
+        self._opened = time.monotonic()
         self._self_test_started: float | None = None
         self._self_test_record: dict | None = None
         self._self_test_audited = False
@@ -95,8 +96,12 @@ class LiveWindow(QMainWindow):
         self.source_button = self._button("Source...", self.choose_source)
         self.patient_button = self._button("New patient...", self.new_patient)
         self.settings_button = self._button("Alarm settings...", self.open_settings)
+        self.sound_label = QLabel("" if self.sound.available else "NO SOUND: alarms are visual only")
+        self.sound_label.setObjectName("marker")
+        self.sound_label.setToolTip(self.sound.why)
         header.addWidget(self.bed_label)
         header.addWidget(self.source_label, 1)
+        header.addWidget(self.sound_label)
         for button in (self.user_button, self.source_button, self.patient_button, self.settings_button):
             header.addWidget(button)
         column.addLayout(header)
@@ -135,14 +140,18 @@ class LiveWindow(QMainWindow):
         self.last_event_label.setObjectName("status")
         modes.addWidget(self.procedure_button)
         modes.addWidget(self.standby_button)
-        modes.addWidget(self.mode_label, 1)
-        modes.addWidget(self.last_event_label)
-        modes.addWidget(self.marker_label)
+        modes.addWidget(self.mode_label, 2)
+        modes.addWidget(self.marker_label, 2)
+        modes.addWidget(self.last_event_label, 1)
         column.addLayout(modes)
 
         self.status_label = QLabel()
         self.status_label.setObjectName("status")
         column.addWidget(self.status_label)
+        for label in (self.source_label, self.mode_label, self.marker_label, self.last_event_label,
+                      self.status_label):  # long texts wrap; they never widen the window past the screen
+            label.setWordWrap(True)
+            label.setMinimumWidth(40)
         self.setCentralWidget(root)
         self.resize(1280, 800)
         self._refresh_labels()
@@ -453,6 +462,9 @@ class LiveWindow(QMainWindow):
         if self._close_done:
             return
         self._close_done = True
+        open_s = max(time.monotonic() - self._opened, 1e-6)
+        log.info("screen: %.1f repaint ticks/s, %.1f video frames painted/s over %.0f s",
+                 self.ticks / open_s, self.video.paints / open_s, open_s)
         log.info("window closed (%s)", self._stop_cause or "session over")
         QTimer.singleShot(0, self.close)  # not from inside closeEvent, where Qt ignores a close
 
@@ -519,6 +531,7 @@ class LiveWindow(QMainWindow):
                     tiles = [Tile("STATUS", None, False, "NOT WATCHING", self.failure)]
                 self.alarm_bar.set_tiles(tiles)
         self._refresh_mode(snap)
+        self._refresh_controls(snap)
         if self.failure:
             self.video.set_banner(f"CANNOT MONITOR: {self.failure}")
         elif self.ended and not self._closing:
@@ -527,6 +540,25 @@ class LiveWindow(QMainWindow):
             self.video.set_banner("STANDBY: monitoring paused")
         elif self.info is not None and not self._closing:
             self.video.set_banner("")
+
+    def _refresh_controls(self, snap: Snapshot | None) -> None:
+        """Acknowledge stands out while something waits for it; both buttons show their countdown."""
+        live = snap is not None and not self.ended
+        alarms = snap.alarms if live else ()
+        waiting = any((a.active and a.silenced_until is None) or a.latched for a in alarms)
+        silences = [a.silenced_until - snap.t for a in alarms if a.active and a.silenced_until is not None]
+        ack = "Acknowledge  [Space]"
+        if silences:
+            ack += f"\nsilent {words.countdown(max(silences))}"
+        paused = snap.audio_paused_until if live else None
+        pause = ("Audio pause  [P]" if paused is None
+                 else f"AUDIO PAUSED\n{words.countdown(paused - snap.t)} left")
+        for button, text, loud in ((self.ack_button, ack, waiting), (self.pause_button, pause, False)):
+            if button.text() != text:
+                button.setText(text)
+            sheet = "border: 3px solid #ffd400; font-weight: 700;" if loud else ""
+            if button.styleSheet() != sheet:
+                button.setStyleSheet(sheet)
 
     def _refresh_mode(self, snap: Snapshot | None) -> None:
         if snap is None or self.ended:
@@ -565,16 +597,19 @@ class LiveWindow(QMainWindow):
         self.user_button.setText(f"Shift user: {self.user}")
         changed = self.changed_settings()
         if changed:
-            items = ", ".join(f"{k.split('.')[-1]} {v}" for k, v in sorted(changed.items()))
-            self.marker_label.setText(f"* SETTINGS CHANGED FROM DEFAULT: {items}")
+            items = ", ".join(f"{words.setting(k)} {v:g}" if isinstance(v, float)
+                              else f"{words.setting(k)} {v}" for k, v in sorted(changed.items()))
+            self.marker_label.setText(f"* CHANGED FROM DEFAULT: {items}")
             self.marker_label.setToolTip("\n".join(f"{k} = {v}" for k, v in sorted(changed.items())))
         else:
             self.marker_label.setText("")
 
     def _event_text(self, event: AlarmEvent) -> str:
         who = f" by {event.user}" if event.user else ""
-        kind = words.KIND.get(event.kind, event.kind.lower())
-        return f"{self.clock(event.t)}  {kind} {event.transition.replace('_', ' ')}{who}"
+        what = event.transition.replace("_", " ")
+        if event.kind in words.KIND:  # an alarm; MODE / AUDIO / SETTINGS transitions name themselves
+            what = f"{words.KIND[event.kind]} {what}"
+        return f"{self.clock(event.t)}  {what}{who}"
 
     # --- status line -------------------------------------------------------------------------
 

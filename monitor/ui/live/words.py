@@ -19,8 +19,9 @@ KIND = {
     POOR_SIGNAL: "FACE NOT CLEAR",
     STORAGE_FAILING: "STORAGE FAILING",
 }
-# What the nurse can do about a technical alarm.
+# What the nurse should do.
 ADVICE = {
+    PAIN: "check the infant",
     CAMERA_LOST: "check the camera cable and power",
     PIPELINE_STALLED: "frames wait for a score; the computer is overloaded",
     MODEL_ERROR: "no scores; restart the monitor or call support",
@@ -35,6 +36,15 @@ UNKNOWN_REASON = {
     "poor_quality": "face not clear enough to read",
     "not_started": "starting: waiting for a clear face",
     "ended": "monitoring has ended",
+}
+# Short names for the "changed from default" marker (the settings dialog explains each in full).
+SETTING = {
+    "alarms.t_on": "alarm threshold", "alarms.t_off": "end threshold", "alarms.t_high": "high threshold",
+    "alarms.d_on_s": "alarm delay (s)", "alarms.d_off_s": "end delay (s)",
+    "alarms.d_high_s": "high delay (s)",
+    "alarms.ack_silence_s": "acknowledge silence (s)", "alarms.audio_pause_max_s": "audio pause (s)",
+    "alarms.escalate_after_s": "escalation (s)", "alarms.no_face_after_s": "no-face delay (s)",
+    "vision.cot_region": "cot region",
 }
 FACE_STATE = {"scored": "face tracked", "no_face": "no face", "poor_quality": "face unclear"}
 
@@ -64,3 +74,7 @@ class SessionTime:
             whole = int(t)
             return f"{whole // 60}:{whole % 60:02d}"
         return (self._origin + timedelta(seconds=t)).astimezone().strftime("%H:%M:%S")
+
+
+def setting(key: str) -> str:
+    return SETTING.get(key, key.split(".")[-1].replace("_", " "))
