@@ -27,6 +27,10 @@ install() {
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
+  # No default cluster: Debian would otherwise start one of its own on port 5432.
+  $sudo apt-get install -y -qq --no-install-recommends postgresql-common >/dev/null
+  $sudo sed -i 's/^#\?\s*create_main_cluster.*/create_main_cluster = false/' \
+    /etc/postgresql-common/createcluster.conf
   $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 }
 
