@@ -66,6 +66,7 @@ def test_demo_episode_alarm_acknowledge_and_end(qtbot, open_window, episode_clip
     assert episode.end_reason == "resolved" and episode.ack_by == "Anna R."
     assert 6.0 <= episode.start <= 11.0 and 15.0 <= episode.alarm_at <= 21.0 and episode.ack_at < episode.end
     assert window.trend.episode_spans() == [(episode.start, episode.end)]
+    assert len(window.trend.getPlotItem().items) == 5  # S curve, three thresholds, the episode
 
     qtbot.waitUntil(lambda: window.ended, timeout=120_000)
     assert window.alarm_bar.tiles[0].kind == STATUS and window.gauge.greyed
@@ -178,9 +179,27 @@ def test_unplugged_camera_raises_camera_lost_from_watchdog_ticks(qtbot, open_win
     qtbot.waitUntil(lambda: "LOST, reconnecting" in window.status_label.text(), timeout=5_000)
 
 
-def test_a_source_that_cannot_open_keeps_the_window_and_says_why(qtbot, open_window, tmp_path):
+def test_a_bad_source_says_why_then_a_new_source_and_a_new_patient_restart_monitoring(
+        qtbot, open_window, tmp_path, no_face_clip, paced):
     window = open_window(tmp_path / "missing.mp4")
     qtbot.waitUntil(lambda: window.ended, timeout=120_000)
     assert "video file not found" in window.failure
     assert window.alarm_bar.tiles[0].title == "NOT WATCHING" and window.gauge.greyed
     assert window.video.banner.startswith("CANNOT MONITOR")
+
+    window.change_source(str(no_face_clip))
+    qtbot.waitUntil(lambda: window.snapshot is not None and window.monitoring, timeout=120_000)
+    first = window.info.session_id
+    encounter = window.encounter_id
+    window.change_alarm_settings(AlarmSettings(t_on=0.7))
+    assert window.marker_label.text()
+    window.start_new_patient()  # a new encounter with default alarm settings
+    qtbot.waitUntil(lambda: window.info is not None and window.info.session_id != first, timeout=120_000)
+    assert window.encounter_id != encounter and window.settings.alarms == AlarmSettings()
+    assert window.marker_label.text() == "" and window.trend.episode_spans() == []
+    assert len(window.trend.getPlotItem().items) == 4  # S curve and three threshold lines survive
+    engine, session = stored(window)
+    assert session.encounter_id == window.encounter_id
+    assert queries.get_session(engine, first).end_reason == "stopped_by_user"
+    actions = [a.action for a in queries.audit(engine)]
+    assert actions.count("new_patient") == 1 and "settings_changed" in actions

@@ -61,6 +61,17 @@ class TrendStrip(pg.PlotWidget):
         for name, line in self._lines.items():
             line.setValue(getattr(settings, name))
 
+    def reset(self) -> None:
+        """A new session starts its own clock at 0: its trend starts empty. (Not `clear`: pyqtgraph
+        binds PlotItem.clear, which removes every item, onto each PlotWidget.)"""
+        self._points.clear()
+        self._episodes.clear()
+        for region in self._regions.values():
+            self.getPlotItem().removeItem(region)
+        self._regions.clear()
+        self.now = 0.0
+        self._curve.setData([], [])
+
     def add(self, t: float, s: float | None) -> None:
         """A new S (None = unknown: a gap). Points closer than MIN_STEP_S are thinned, but a
         change between known and unknown is always kept so a gap is never hidden."""

@@ -189,6 +189,7 @@ class LiveWindow(QMainWindow):
         self.info, self.snapshot, self.last_update = None, None, None
         self.failure, self.ended = "", False
         self.episodes.clear()
+        self.trend.reset()
         self._frames.clear()
         session = PipelineSession(self.settings, self.source, self.realtime, self.encounter_id)
         session.ready.connect(self._on_ready)
