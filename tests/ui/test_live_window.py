@@ -203,3 +203,24 @@ def test_a_bad_source_says_why_then_a_new_source_and_a_new_patient_restart_monit
     assert queries.get_session(engine, first).end_reason == "stopped_by_user"
     actions = [a.action for a in queries.audit(engine)]
     assert actions.count("new_patient") == 1 and "settings_changed" in actions
+
+
+def test_kiosk_stays_full_screen_and_f11_toggles_otherwise(qtbot, open_window, tmp_path):
+    from monitor.ui.live.app import show
+
+    kiosk = open_window(tmp_path / "missing.mp4", kiosk=True)
+    with qtbot.waitActive(kiosk):
+        show(kiosk, kiosk=True)
+    assert kiosk.isFullScreen()
+    qtbot.keyClick(kiosk, Qt.Key.Key_Escape)
+    qtbot.keyClick(kiosk, Qt.Key.Key_P)  # keys do reach it: P answers that nothing is monitored
+    assert kiosk.isFullScreen() and kiosk.last_event_label.text() == "not monitoring: nothing to act on"
+    kiosk.close()
+
+    window = open_window(tmp_path / "missing.mp4")
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    qtbot.waitUntil(window.isFullScreen, timeout=5_000)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=5_000)

@@ -80,6 +80,8 @@ def show(window: LiveWindow, kiosk: bool) -> None:
         window.showFullScreen()
     else:
         window.show()
+    window.raise_()
+    window.activateWindow()  # keys (Space: acknowledge) must reach it without a click first
     window.run_self_test()
 
 
