@@ -97,3 +97,19 @@ def test_sources_batched_together_match_one_source(shared_data: Path, tmp_path: 
         for i, (status, p) in alone.items():
             assert sink[i][0] is status
             assert (p is None and sink[i][1] is None) or abs(sink[i][1] - p) < 1e-4
+
+
+def test_live_source_searches_in_the_background_without_losing_faces(shared_data: Path, tmp_path: Path):
+    """Paced like a camera, region searches run on a worker thread: faces are still found."""
+    results = []
+    settings = Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / 'live.db'}"))
+    monitor = Monitor(settings, str(shared_data / "video/tears_of_steel.mp4"), realtime=True,
+                      on_frame=results.append)
+    assert monitor.finder._background is not None
+    summary = monitor.run()
+    assert summary.end_reason == "source_ended"
+    seen = sum(r.observation.faces_seen for r in results)
+    assert seen >= 0.85 * len(results) * 181 / 240, f"faces in {seen} of {len(results)} frames"
+    assert summary.frames_scored >= 0.8 * seen
+    early = [r for r in results if r.packet.t < 0.8]  # the robot: no face, in any mode
+    assert early and not any(r.observation.faces_seen for r in early)

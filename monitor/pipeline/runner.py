@@ -95,7 +95,8 @@ class Monitor:
             source_spec, settings.capture, self.clock, settings.alarms.frozen_after_s, realtime)
         try:
             self.scorer = scorer or Scorer(settings.scoring)
-            self.finder = FaceFinder(settings.vision, device=self.scorer.device)
+            self.finder = FaceFinder(settings.vision, device=self.scorer.device,
+                                     background=self.source.live)
             database = open_database(settings.store.url)
             self.database_description = describe_url(str(database.url))
             self.writer = StoreWriter(database, settings.store)
@@ -283,6 +284,7 @@ class Monitor:
         finally:
             self.writer.stop(timeout_s=10.0)
             self.source.close()
+            self.finder.close()
 
 
 def run_together(monitors: list[Monitor]) -> list[Summary]:

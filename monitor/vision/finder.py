@@ -4,10 +4,13 @@ The fast path: while a subject is tracked, MTCNN looks only in a region around i
 scaled so the face is about `roi_face_px` wide, which skips most of the image pyramid. When the
 subject is not there, the whole cot region is searched on every frame until the track expires;
 while no face is tracked, the cot region is searched every `redetect_every_s` (frames between
-searches are reported `no_face` without running the detector).
+searches are reported `no_face` without running the detector). For live sources the region
+search runs in the background (`background=True`), so no frame waits for it.
 """
 
 from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -38,10 +41,12 @@ class FaceFinder:
     """
 
     def __init__(self, settings: VisionSettings, device: torch.device | str = "cpu",
-                 detector: FaceDetector | None = None, fast: bool = True) -> None:
+                 detector: FaceDetector | None = None, fast: bool = True,
+                 background: bool = False) -> None:
         self._settings = settings
         self._detector = detector or FaceDetector(settings, device)
         self._fast = fast
+        self._background = BackgroundSearch(FaceDetector(settings, device)) if background else None
         self.tracker = SubjectTracker(settings)
         self._last_search: float | None = None
         self.full_searches = 0
@@ -60,6 +65,10 @@ class FaceFinder:
             subject = self.tracker.choose(packet.t, detections)
         if subject is None and self._search_due(packet.t):
             detections = self._search_region(packet.t, image, region)
+            seen_any = seen_any or bool(detections)
+            subject = self.tracker.choose(packet.t, detections)
+        elif subject is None and self._background and self._background.busy:
+            detections = self._search_region(packet.t, image, region)  # collects a finished search
             seen_any = seen_any or bool(detections)
             subject = self.tracker.choose(packet.t, detections)
         if subject is None:
@@ -90,10 +99,21 @@ class FaceFinder:
 
     def _search_region(self, t: float, image: np.ndarray,
                        region: tuple[int, int, int, int]) -> list[Detection]:
-        self._last_search = t
-        self.full_searches += 1
-        x0, y0, x1, y1 = region
-        return [_mapped(d, x0, y0, 1.0) for d in self._detector.detect(image[y0:y1, x0:x1])]
+        if self._background is None:
+            self._last_search = t
+            self.full_searches += 1
+            return search_region(self._detector, image, region)
+        found = self._background.collect()
+        if found is None and not self._background.busy:
+            self._last_search = t
+            self.full_searches += 1
+            self._background.start(image, region)
+        # a finished search saw an earlier frame: ONet places each face on this one (or drops it)
+        return [d for d in (self._detector.refine(image, f.box) for f in found or []) if d is not None]
+
+    def close(self) -> None:
+        if self._background:
+            self._background.close()
 
     def _search_around(self, image: np.ndarray, box: Box,
                        region: tuple[int, int, int, int]) -> list[Detection]:
@@ -116,6 +136,39 @@ class FaceFinder:
         self.roi_searches += 1
         smallest = 0.5 * self._settings.roi_face_px  # the face may shrink to half between frames
         return [_mapped(d, x0, y0, scale) for d in self._detector.detect(crop, min_face_size=smallest)]
+
+
+def search_region(detector: FaceDetector, image: np.ndarray,
+                  region: tuple[int, int, int, int]) -> list[Detection]:
+    x0, y0, x1, y1 = region
+    return [_mapped(d, x0, y0, 1.0) for d in detector.detect(image[y0:y1, x0:x1])]
+
+
+class BackgroundSearch:
+    """Full-region searches on a worker thread with its own detector, so a live frame never waits
+    the ~50-100 ms a search takes on a CPU: frames meanwhile are followed or reported `no_face`."""
+
+    def __init__(self, detector: FaceDetector) -> None:
+        self._detector = detector
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-search")
+        self._pending: Future | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._pending is not None
+
+    def start(self, image: np.ndarray, region: tuple[int, int, int, int]) -> None:
+        self._pending = self._executor.submit(search_region, self._detector, image, region)
+
+    def collect(self) -> list[Detection] | None:
+        """The detections of a finished search (once), else None."""
+        if self._pending is None or not self._pending.done():
+            return None
+        pending, self._pending = self._pending, None
+        return pending.result()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _mapped(det: Detection, dx: int, dy: int, scale: float) -> Detection:
