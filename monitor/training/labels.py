@@ -37,7 +37,7 @@ def binary_labels(data: LoadedData, pain_classes: tuple[str, ...],
     if both:
         raise MonitorError(f"class(es) {sorted(both)} are both pain and excluded")
     present = Counter(s.label.lower() for s in data.samples)
-    known = set(present) | (set(STIMULI) if data.layout == "cope" else set())
+    known = set(present) | set(STIMULI)  # a COPE stimulus absent from this data is no typo
     for name, chosen in (("pain", pain), ("excluded", excluded)):
         unknown = sorted(chosen - known)
         if unknown:
