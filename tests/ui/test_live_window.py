@@ -224,3 +224,24 @@ def test_kiosk_stays_full_screen_and_f11_toggles_otherwise(qtbot, open_window, t
     qtbot.waitUntil(window.isFullScreen, timeout=5_000)
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=5_000)
+
+
+def test_reminders_and_procedure_end_sound_and_the_unlock_is_audited(qtbot, open_window, no_face_clip,
+                                                                    paced):
+    from monitor.signal.records import AlarmEvent
+    from monitor.ui.live.dialogs import SettingsDialog
+
+    window = open_window(no_face_clip, user="Anna")
+    qtbot.waitUntil(lambda: window.snapshot is not None, timeout=120_000)
+    window.session.drained.emit([AlarmEvent(5.0, PAIN, MEDIUM, "reminder", episode=1),
+                                 AlarmEvent(6.0, "MODE", None, "procedure_ended", detail="expired")], [])
+    assert window.sound.names_played()[-2:] == ["reminder", "reminder"]
+    assert window.last_event_label.text() == "0:06  procedure ended"
+    dialog = SettingsDialog(window.settings.alarms, window)
+    window.unlock_settings(dialog)
+    assert dialog.is_unlocked and dialog.spins["t_on"].isEnabled()
+    window.stop_for_signal("SIGTERM")
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=15_000)
+    engine, _ = stored(window)
+    assert [(a.action, a.user) for a in queries.audit(engine)][-2:] == [
+        ("settings_unlocked", "Anna"), ("session_end_signal", "Anna")]

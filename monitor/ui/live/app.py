@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import socket
 import sys
 
-from PyQt6.QtCore import QLoggingCategory, QSocketNotifier, Qt
+from PyQt6.QtCore import QSocketNotifier, Qt
 from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QApplication
 
@@ -63,10 +62,8 @@ def _log_unhandled(kind, value, traceback) -> None:
 
 
 def application() -> QApplication:
-    """The one QApplication (created with quiet multimedia logging and the app icon)."""
+    """The one QApplication, with the app icon."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    if "QT_LOGGING_RULES" not in os.environ:  # FFmpeg/VA-API probing noise; real errors still show
-        QLoggingCategory.setFilterRules("qt.multimedia.*.info=false\nqt.multimedia.*.warning=false")
     app.setApplicationName("painmon")
     if ICON.exists():
         app.setWindowIcon(QIcon(str(ICON)))

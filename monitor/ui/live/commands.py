@@ -45,12 +45,19 @@ def cmd_live(args: argparse.Namespace) -> int:
 
 def open_window(args: argparse.Namespace, source: str, realtime: bool) -> int:
     """Settings as for `painmon run`, then the window until it closes."""
+    from pydantic import ValidationError
+
     from monitor.cli import NOT_A_DEVICE, _settings
+    from monitor.config import describe
+    from monitor.errors import MonitorError
     from monitor.ui.live.app import run_window
     from monitor.ui.live.options import WindowOptions
 
     settings = _settings(args)
+    try:
+        options = WindowOptions(user=getattr(args, "user", None) or "bedside",
+                                kiosk=bool(getattr(args, "kiosk", False)))
+    except ValidationError as exc:
+        raise MonitorError(f"invalid window option: {describe(exc)}") from None
     print(NOT_A_DEVICE, file=sys.stderr)
-    options = WindowOptions(user=getattr(args, "user", None) or "bedside",
-                            kiosk=bool(getattr(args, "kiosk", False)))
     return run_window(settings, source, realtime, options, getattr(args, "encounter", None))

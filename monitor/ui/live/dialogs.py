@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtMultimedia import QMediaDevices
 from PyQt6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
                              QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                              QRadioButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from monitor.capture.sources import STREAM_SCHEMES
 from monitor.config import AlarmSettings, describe
+from monitor.ui.live.multimedia import QMediaDevices
 
 # (field, words, unit, decimals): the thresholds and delays a ward may tune, in the order a
 # nurse reads the worked example. Ranges come from AlarmSettings itself.

@@ -12,10 +12,10 @@ from collections import deque
 from pathlib import Path
 
 from PyQt6.QtCore import QObject, QUrl
-from PyQt6.QtMultimedia import QMediaDevices, QSoundEffect
 
 from monitor.config import REPO_ROOT
 from monitor.signal.records import HIGH, LOW, MEDIUM, Tone
+from monitor.ui.live.multimedia import QMediaDevices, QSoundEffect
 from monitor.ui.live.options import WindowOptions
 
 log = logging.getLogger(__name__)

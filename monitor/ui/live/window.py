@@ -362,11 +362,12 @@ class LiveWindow(QMainWindow):
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.settings.alarms, self)
         dialog.unlock_button.clicked.disconnect()
-        dialog.unlock_button.clicked.connect(lambda: self._unlock(dialog))
+        dialog.unlock_button.clicked.connect(lambda: self.unlock_settings(dialog))
         if dialog.exec() and dialog.result_settings is not None:
             self.change_alarm_settings(dialog.result_settings)
 
-    def _unlock(self, dialog: SettingsDialog) -> None:
+    def unlock_settings(self, dialog: SettingsDialog) -> None:
+        """The explicit unlock: a confirmation naming the shift user, then audited."""
         if self.confirm("Unlock alarm settings?",
                         "Thresholds and delays decide when the alarm sounds. Change them only as "
                         f"agreed for this ward. Changes are recorded under '{self.user}'."):
