@@ -101,11 +101,6 @@ class PipelineSession(QObject):
     def running(self) -> bool:
         return self._thread.is_alive()
 
-    def join(self, timeout_s: float) -> bool:
-        """For shutdown paths outside the event loop only; the window never calls this."""
-        self._thread.join(timeout_s)
-        return not self._thread.is_alive()
-
     def command(self, action: Callable[[AlarmEngine, float], None]) -> bool:
         """Queue a user action for the loop thread; False when no session is running."""
         with self._lock:

@@ -55,7 +55,6 @@ class LiveWindow(QMainWindow):
         self.snapshot: Snapshot | None = None
         self.last_update: Update | None = None
         self.episodes: dict[int, EpisodeRecord] = {}
-        self.events: deque[AlarmEvent] = deque(maxlen=50)
         self.failure = ""
         self.ended = False
         self.procedure_reason = ""
@@ -232,7 +231,6 @@ class LiveWindow(QMainWindow):
             self.episodes[episode.number] = episode
         self.trend.add_episodes(episodes)
         for event in events:
-            self.events.append(event)
             due = event.transition in ("reminder", "standby_overdue") or (
                 event.transition == "procedure_ended" and event.detail == "expired")
             if due and not self._closing:
