@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import re
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def _card(out: Path, trained: Trained, spec: InputSpec, report: dict, weights: b
             population=f"{data['used']} face images of "
                        f"{data['subjects'] if data['subjects'] is not None else 'an unknown number of'} "
                        f"subjects; " + ", ".join(f"{k} {v}" for k, v in data["per_class"].items()),
-            test_accuracy=acc["mean"] if acc["mean"] == acc["mean"] else None,
+            test_accuracy=acc["mean"] if math.isfinite(acc["mean"]) else None,
             notes=f"{report['headline']} protocol is the headline; {results}"),
         intended_use=("Research and local validation of a pain-expression score on the population "
                       "it was trained on; not for clinical decisions."),

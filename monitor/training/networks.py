@@ -38,7 +38,8 @@ def check_choice(arch: str, init: str) -> None:
                            f"not found: {init}")
 
 
-def build(arch: str, init: str, num_classes: int = 2) -> tuple[nn.Module, Architecture | TorchvisionArchitecture, str]:
+def build(arch: str, init: str,
+          num_classes: int = 2) -> tuple[nn.Module, Architecture | TorchvisionArchitecture, str]:
     """(network, card architecture, how it was initialised in words)."""
     check_choice(arch, init)
     if arch == "mini_xception":

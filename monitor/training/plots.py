@@ -21,7 +21,7 @@ def _arrays(result: dict, key: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def roc_png(results: dict[str, dict], path: Path) -> None:
-    """One pooled ROC curve per protocol, labelled with the AUC across folds."""
+    """One pooled ROC curve per protocol, labelled with its area and the AUC across folds."""
     fig = Figure(figsize=(5, 5), dpi=100)
     ax = fig.add_subplot()
     ax.plot([0, 1], [0, 1], ls=":", color="grey", label="chance")
@@ -30,7 +30,8 @@ def roc_png(results: dict[str, dict], path: Path) -> None:
         fpr, tpr = roc_curve(y, p)
         auc = result["summary"]["roc_auc"]
         spread = f" ± {auc['sd']:.3f}" if np.isfinite(auc["sd"]) else ""
-        ax.plot(fpr, tpr, lw=2, label=f"{name}: AUC {auc['mean']:.3f}{spread}")
+        ax.plot(fpr, tpr, lw=2, label=f"{name}: pooled AUC {result['pooled']['roc_auc']:.3f}; "
+                                      f"per fold {auc['mean']:.3f}{spread}")
     ax.set(xlabel="false positive rate (1 - specificity)", ylabel="true positive rate (recall)",
            title="ROC, pooled out-of-fold predictions", xlim=(0, 1), ylim=(0, 1.01))
     ax.legend(loc="lower right", fontsize=8)

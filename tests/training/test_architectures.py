@@ -4,7 +4,6 @@ and loaded by the monitor from their card."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch

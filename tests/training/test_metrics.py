@@ -19,7 +19,8 @@ P = np.round(np.clip(0.35 * Y + RNG.uniform(0, 0.65, 200), 0, 1), 2)
 P[:5] = 0.5
 
 
-@pytest.mark.parametrize("y, p", [(Y, P), (Y[:15], P[:15]), (np.array([0, 0, 1, 1]), np.array([0.9, 0.8, 0.1, 0.2]))])
+@pytest.mark.parametrize("y, p", [(Y, P), (Y[:15], P[:15]),
+                                  (np.array([0, 0, 1, 1]), np.array([0.9, 0.8, 0.1, 0.2]))])
 def test_binary_metrics_match_scikit_learn(y, p):
     got = binary_metrics(y, p)
     pred = (p >= 0.5).astype(int)

@@ -14,7 +14,7 @@ import torch
 from monitor.cli import main
 from monitor.config import ScoringSettings, VisionSettings, load
 from monitor.packets import FaceStatus, FramePacket
-from monitor.scoring import Scorer, load_model, read_card
+from monitor.scoring import Scorer, face_input, load_model, read_card
 from monitor.training.crossval import train_once
 from monitor.training.metrics import METRICS
 from monitor.training.pipeline import prepare
@@ -96,12 +96,10 @@ def test_card_round_trips_into_the_monitor(easy_model, report, shared_data):
     assert p_crying > 0.5 > p_calm, (p_crying, p_calm)
     # the Scorer applies the card's temperature to the logits
     net = load_model(easy_model, torch.device("cpu")).net
-    inputs = np.stack([scorer.probabilities([crying])[0], scorer.probabilities([calm])[0]])
-    from monitor.scoring.preprocess import face_input
     x = torch.from_numpy(np.stack([face_input(*crying, card), face_input(*calm, card)])).unsqueeze(1)
     with torch.inference_mode():
         expected = torch.softmax(net(x) / card.calibration.temperature, dim=1).numpy()
-    assert np.allclose(inputs, expected, atol=1e-5)
+    assert np.allclose(scorer.probabilities([crying, calm]), expected, atol=1e-5)
 
 
 def test_evaluate_scores_a_set_and_writes_the_same_report(easy_model, easy_set, face_cache, tmp_path):
