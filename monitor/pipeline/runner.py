@@ -29,6 +29,7 @@ from monitor.scoring.scorer import ModelOutputError, Scorer
 from monitor.signal.engine import AlarmEngine
 from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
 from monitor.store.database import describe_url, open_database
+from monitor.store.recovery import close_crashed_sessions
 from monitor.store.trace import pack_trace
 from monitor.store.writer import StoreWriter
 from monitor.vision.finder import FaceFinder
@@ -105,6 +106,8 @@ class Monitor:
             raise
         self.engine = AlarmEngine(settings.alarms)
         self._clock_origin = datetime.now(timezone.utc)
+        monitor_id = socket.gethostname()
+        self.recovered = close_crashed_sessions(database, monitor_id)  # a killed run's rows
         self.session_id = self.writer.open_session(
             bed_label=settings.bed_label,
             encounter_id=encounter_id or uuid.uuid4().hex[:12],
@@ -116,7 +119,7 @@ class Monitor:
             settings_json=json.dumps(settings.model_dump(mode="json"), sort_keys=True),
             started_at=self._clock_origin,
             clock_origin_utc=self._clock_origin,
-            monitor_id=socket.gethostname(),
+            monitor_id=monitor_id,
         )
         self.summary = Summary(self.session_id, self.source.description, self.database_description,
                                self.scorer.device_description, self.scorer.name)

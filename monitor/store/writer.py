@@ -24,6 +24,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyErro
 from monitor.config import StoreSettings
 from monitor.errors import MonitorError
 from monitor.store.database import explain
+from monitor.store.recovery import OPENED_HERE
 from monitor.store.schema import (
     EPISODE_END_REASONS,
     SESSION_END_REASONS,
@@ -153,6 +154,7 @@ class StoreWriter:
         except SQLAlchemyError as exc:
             raise MonitorError(f"cannot start a monitoring session: the database refused: "
                                f"{explain(exc)}") from None
+        OPENED_HERE.add((str(self._engine.url), session_id))  # alive: never "recovered"
         with self._lock:
             self._session_id = session_id
         log.info("monitoring session %d opened", session_id)
