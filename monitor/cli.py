@@ -24,7 +24,8 @@ EXIT_BAD_INPUT = 2
 
 # Modules that add their own subcommands: each has `register(subparsers)`, and sets `handler` on its
 # parsers with `set_defaults(handler=...)`. They import heavy libraries inside the handler only.
-EXTENSIONS: tuple[str, ...] = ("monitor.benchmark", "monitor.review.cli", "monitor.training.commands", "monitor.ui.live.commands")
+EXTENSIONS: tuple[str, ...] = ("monitor.benchmark", "monitor.review.cli", "monitor.training.commands", "monitor.ui.live.commands",
+                                  "monitor.tuning.commands")
 
 
 def _settings_flags(args: argparse.Namespace) -> dict[str, Any]:

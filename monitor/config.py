@@ -203,6 +203,16 @@ class TrainingSettings(_Section):
     cache_dir: Path | None = Field(None, description="face-box cache; default: the user cache folder")
 
 
+class TuningSettings(_Section):
+    """Defaults of `painmon evaluate-*` (docs/TUNING.md): how truth is matched, what is swept."""
+
+    match_after_s: float = Field(15.0, ge=0.0, le=120.0,
+                                 description="an alarm this long after a truth interval still hits it")
+    t_on_grid: tuple[float, ...] = Field((0.5, 0.6, 0.7, 0.8), min_length=1)
+    d_on_grid_s: tuple[float, ...] = Field((5.0, 10.0, 20.0, 30.0), min_length=1)
+    tau_grid_s: tuple[float, ...] = Field((3.0,), min_length=1)
+
+
 class Settings(_Section):
     schema_version: int = SCHEMA_VERSION
     bed_label: str = Field("bed-1", min_length=1, max_length=64)
@@ -213,6 +223,7 @@ class Settings(_Section):
     store: StoreSettings = StoreSettings()
     review: ReviewSettings = ReviewSettings()
     training: TrainingSettings = TrainingSettings()
+    tuning: TuningSettings = TuningSettings()
 
     @model_validator(mode="after")
     def _check_version(self) -> "Settings":
