@@ -91,6 +91,11 @@ def plot(points: list[Point], path: Path, title: str) -> None:
         ax.set_xlabel("False alarms per hour of monitoring")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
+    rates = [p.scores.false_alarms_per_hour for p in shown]
+    axes[0].set_xlim(-0.02 * max(max(rates), 1.0), max(max(rates) * 1.1, 1.0))  # never below 0
+    if not any(rates):
+        axes[0].text(0.5, 0.5, "no false alarms at any of these settings", transform=axes[0].transAxes,
+                     ha="center", fontsize=11, color="dimgray")
     axes[0].set_ylim(-0.05, 1.05)
     axes[0].legend(fontsize=9, loc="lower right")
     fig.suptitle(f"{title}\nlabels at points: D_on (seconds above T_on before the alarm); tau "
