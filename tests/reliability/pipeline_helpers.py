@@ -1,0 +1,59 @@
+"""Run the real Monitor in a thread and wait on what it reports (never on a fixed sleep)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+from monitor.pipeline.runner import Monitor, Summary
+from monitor.signal.records import AlarmEvent, Snapshot
+
+
+def wait_for(condition: Callable[[], object], timeout_s: float, what: str) -> object:
+    """Poll `condition` until it is truthy; fail naming `what` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"timed out after {timeout_s} s waiting for {what}"
+        time.sleep(0.02)
+    return value
+
+
+class Running:
+    """A Monitor running in its own thread, with every drained event and the latest snapshot."""
+
+    def __init__(self, make: Callable[..., Monitor]) -> None:
+        self.events: list[AlarmEvent] = []
+        self.snapshot: Snapshot | None = None
+        self.summary: Summary | None = None
+        self.error: BaseException | None = None
+        self.monitor = make(on_drain=lambda events, _episodes: self.events.extend(events),
+                            on_tick=self._keep, on_frame=lambda r: self._keep(r.snapshot))
+        self._thread = threading.Thread(target=self._run, name="monitor-under-test", daemon=True)
+        self._thread.start()
+
+    def _keep(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+
+    def _run(self) -> None:
+        try:
+            self.summary = self.monitor.run()
+        except BaseException as exc:  # re-raised by stop(), in the test's thread
+            self.error = exc
+
+    def event(self, kind: str, transition: str, after: float = -1.0) -> AlarmEvent | None:
+        """The first `kind` `transition` event at session time > `after`, if any yet."""
+        return next((e for e in list(self.events)
+                     if e.kind == kind and e.transition == transition and e.t > after), None)
+
+    def alarm(self, kind: str):
+        return next((a for a in self.snapshot.alarms if a.kind == kind), None) if self.snapshot \
+            else None
+
+    def stop(self, timeout_s: float = 30.0) -> Summary:
+        self.monitor.stop()
+        self._thread.join(timeout_s)
+        assert not self._thread.is_alive(), "the monitor did not stop"
+        if self.error:
+            raise self.error
+        return self.summary
