@@ -36,14 +36,14 @@ def replay_trace(path: Path, settings: AlarmSettings) -> dict:
         if ended:
             raise MonitorError(f"{path}, line {line}: row after the 'end' row")
         try:
-            _apply(engine, t, kind, value, user)
+            apply_row(engine, t, kind, value, user)
         except MonitorError as exc:
             raise MonitorError(f"{path}, line {line}: {exc}") from None
         ended = kind == "end"
-        _collect(engine, events, episodes)
+        collect_output(engine, events, episodes)
     if not ended:
         engine.end_session(rows[-1][1], "source_ended")
-        _collect(engine, events, episodes)
+        collect_output(engine, events, episodes)
     return {
         "episodes": [_episode_json(episodes[n]) for n in sorted(episodes)],
         "events": [{"t": _time(e.t), "kind": e.kind, "priority": e.priority,
@@ -51,7 +51,8 @@ def replay_trace(path: Path, settings: AlarmSettings) -> dict:
     }
 
 
-def _apply(engine: AlarmEngine, t: float, kind: str, value: float | None, user: str) -> None:
+def apply_row(engine: AlarmEngine, t: float, kind: str, value: float | None, user: str) -> None:
+    """One trace row into the engine; shared with the replay of stored sessions (monitor.tuning)."""
     if kind == "p":
         engine.frame(t, "scored", value)
     elif kind in ("no_face", "poor_quality"):
@@ -133,7 +134,9 @@ def _number(where: str, what: str, text: str) -> float:
     return number
 
 
-def _collect(engine: AlarmEngine, events: list[AlarmEvent], episodes: dict[int, EpisodeRecord]) -> None:
+def collect_output(engine: AlarmEngine, events: list[AlarmEvent],
+                   episodes: dict[int, EpisodeRecord]) -> None:
+    """Drain the engine into running lists: the latest record of each episode wins."""
     new_events, records = engine.drain()
     events.extend(new_events)
     episodes.update((record.number, record) for record in records)

@@ -17,7 +17,7 @@ from monitor.errors import MonitorError
 from monitor.packets import FaceStatus
 from monitor.signal.engine import AlarmEngine
 from monitor.signal.records import AlarmEvent, EpisodeRecord
-from monitor.signal.trace import _apply, _collect
+from monitor.signal.trace import apply_row, collect_output
 from monitor.store import queries
 from monitor.store.trace import TraceFrame
 
@@ -73,9 +73,9 @@ def replay(session: StoredSession, settings: AlarmSettings) -> list[EpisodeRecor
     events: list[AlarmEvent] = []
     episodes: dict[int, EpisodeRecord] = {}
     for _, _, (t, kind, value, user) in timeline:
-        _apply(engine, t, kind, value, user)
+        apply_row(engine, t, kind, value, user)
     engine.end_session(max(session.end_t, timeline[-1][0]))
-    _collect(engine, events, episodes)
+    collect_output(engine, events, episodes)
     return [episodes[n] for n in sorted(episodes)]
 
 
