@@ -98,7 +98,7 @@ class Monitor:
             self.scorer = scorer or Scorer(settings.scoring)
             self.finder = FaceFinder(settings.vision, device=self.scorer.device,
                                      background=self.source.live)
-            database = open_database(settings.store.url)
+            self.database = database = open_database(settings.store.url)
             self.database_description = describe_url(str(database.url))
             self.writer = StoreWriter(database, settings.store)
         except BaseException:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Callable
 
+from monitor.capture.sources import LiveSource
+from monitor.config import AlarmSettings, Settings, StoreSettings
 from monitor.pipeline.runner import Monitor, Summary
 from monitor.signal.records import AlarmEvent, Snapshot
+from tests.test_capture import VideoFileCamera
 
 
 def wait_for(condition: Callable[[], object], timeout_s: float, what: str) -> object:
@@ -57,3 +61,32 @@ class Running:
         if self.error:
             raise self.error
         return self.summary
+
+
+class Plug:
+    """The fault switches of the fake camera, and when the monitor tried to (re)open it."""
+
+    def __init__(self) -> None:
+        self.unplugged = self.frozen = False
+        self.opened_at: list[float] = []
+
+
+def camera_monitor(clip: Path, db: Path, scorer, plug: Plug, **alarms) -> Running:
+    """The Monitor over a fake camera (tests/test_capture.py) serving `clip`, switched by `plug`."""
+    settings = Settings(store=StoreSettings(url=f"sqlite:///{db}"),
+                        alarms=AlarmSettings(d_on_s=3.0, **alarms))
+    holder: list[Monitor] = []
+
+    def opener() -> VideoFileCamera:
+        plug.opened_at.append(time.monotonic())
+        return VideoFileCamera(clip, fps=15.0, unplugged=lambda: plug.unplugged,
+                               frozen=lambda: plug.frozen)
+
+    def make(**callbacks) -> Monitor:
+        source = LiveSource("fake camera", opener, settings.capture,
+                            lambda: holder[0].clock() if holder else 0.0,
+                            settings.alarms.frozen_after_s)
+        holder.append(Monitor(settings, source, scorer=scorer, **callbacks))
+        return holder[0]
+
+    return Running(make)

@@ -4,49 +4,14 @@ itself, and a pain alarm in progress stays raised as "signal lost" (ALARMS.md)."
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import pytest
 
-from monitor.capture.sources import LiveSource
-from monitor.config import AlarmSettings, Settings, StoreSettings
-from monitor.pipeline.runner import Monitor
 from monitor.store import queries
 from monitor.store.database import open_database
-from tests.reliability.pipeline_helpers import Running, wait_for
-from tests.test_capture import VideoFileCamera
+from tests.reliability.pipeline_helpers import Plug, Running, camera_monitor, wait_for
 
 pytestmark = pytest.mark.slow
 DETECT_WITHIN_S = 3.0
-
-
-class Plug:
-    """The fault switches of the fake camera, and when the monitor tried to (re)open it."""
-
-    def __init__(self) -> None:
-        self.unplugged = self.frozen = False
-        self.opened_at: list[float] = []
-
-
-def _camera_monitor(clip: Path, db: Path, scorer, plug: Plug, **alarms) -> Running:
-    settings = Settings(store=StoreSettings(url=f"sqlite:///{db}"),
-                        alarms=AlarmSettings(d_on_s=3.0, **alarms))
-    holder: list[Monitor] = []
-
-    def opener() -> VideoFileCamera:
-        plug.opened_at.append(time.monotonic())
-        return VideoFileCamera(clip, fps=15.0, unplugged=lambda: plug.unplugged,
-                               frozen=lambda: plug.frozen)
-
-    def make(**callbacks) -> Monitor:
-        source = LiveSource("fake camera", opener, settings.capture,
-                            lambda: holder[0].clock() if holder else 0.0,
-                            settings.alarms.frozen_after_s)
-        holder.append(Monitor(settings, source, scorer=scorer, **callbacks))
-        return holder[0]
-
-    return Running(make)
 
 
 def _lost_after(run: Running, fault_at: float) -> float:
@@ -56,7 +21,7 @@ def _lost_after(run: Running, fault_at: float) -> float:
 
 def test_unplugged_and_frozen_camera_during_a_pain_alarm(crying_clip, scorer, tmp_path, capsys):
     plug = Plug()
-    run = _camera_monitor(crying_clip, tmp_path / "cam.db", scorer, plug, resume_within_s=5.0)
+    run = camera_monitor(crying_clip, tmp_path / "cam.db", scorer, plug, resume_within_s=5.0)
     try:
         wait_for(lambda: run.event("PAIN", "raised"), 60, "the pain alarm")
 
