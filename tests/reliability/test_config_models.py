@@ -1,0 +1,95 @@
+"""Configuration files fuzzed with hypothesis, and corrupt or mismatched model files: always one
+clear MonitorError, never another exception, never a setting other than the one written."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from monitor.config import Settings, load
+from monitor.errors import MonitorError
+from monitor.scoring.scorer import Scorer
+
+DEFAULTS = Settings().model_dump(mode="json")
+KEYS = [(section, key) for section, fields in DEFAULTS.items() if isinstance(fields, dict)
+        for key in fields]
+VALUES = st.one_of(st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False),
+                   st.text(max_size=12), st.lists(st.integers(0, 9), max_size=3))
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if isinstance(value, str):
+        return '"' + value.encode("unicode_escape").decode().replace('"', '\\"') + '"'
+    return repr(value)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(entries=st.dictionaries(st.sampled_from(KEYS), VALUES, min_size=1, max_size=4))
+def test_fuzzed_config_is_a_clear_error_or_exactly_what_was_written(tmp_path: Path, entries):
+    path = tmp_path / "fuzz.toml"
+    lines = []
+    for (section, key), value in entries.items():
+        lines += [f"[{section}]", f"{key} = {_toml(value)}"]
+    path.write_text("\n".join(lines) + "\n")
+    try:
+        loaded = load(path, environ={}).model_dump(mode="json")
+    except MonitorError as exc:
+        assert str(exc)
+        return
+    for (section, key), value in entries.items():
+        got = loaded[section][key]
+        if type(value) is bool and type(got) is not bool:
+            continue  # a known gap, pinned below
+
+        same = got == value or (isinstance(got, list) and list(got) == value)
+        assert same and (type(got) is bool) == (type(value) is bool), \
+            f"{section}.{key} = {value!r} was read as {got!r}"
+
+
+@pytest.mark.xfail(strict=True, reason="config.py (not this suite's file) reads `false` into a "
+                   "number field as 0.0: a silently wrong setting, found by the fuzz above")
+def test_a_boolean_for_a_number_is_refused(tmp_path: Path):
+    path = tmp_path / "b.toml"
+    path.write_text("[vision]\ntrack_min_iou = false\n")
+    with pytest.raises(MonitorError):
+        load(path, environ={})
+
+
+@given(raw=st.binary(max_size=200))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_config_bytes_are_a_clear_error_or_valid(tmp_path: Path, raw: bytes):
+    path = tmp_path / "raw.toml"
+    path.write_bytes(raw)
+    try:
+        load(path, environ={})
+    except MonitorError as exc:
+        assert str(exc)
+
+
+@pytest.mark.parametrize("damage", ["truncated weights", "other weights", "bad card", "no card"])
+def test_corrupt_or_mismatched_model_is_a_clear_error(tmp_path: Path, damage: str):
+    model = tmp_path / "model"
+    shutil.copytree(Settings().scoring.model_dir, model)
+    weights, card = model / "weights.pt", model / "card.json"
+    if damage == "truncated weights":
+        weights.write_bytes(weights.read_bytes()[:5000])
+    elif damage == "other weights":
+        torch.save({"fc.weight": torch.zeros(3, 3)}, weights)
+    elif damage == "bad card":
+        card.write_text("{not json")
+    else:
+        card.unlink()
+    scoring = Settings().scoring.model_copy(update={"model_dir": model})
+    with pytest.raises(MonitorError) as caught:
+        Scorer(scoring)
+    assert "model" in str(caught.value).lower() or "card" in str(caught.value).lower()
