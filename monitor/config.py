@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -23,6 +24,23 @@ DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "emotion-mini-xception"
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        """pydantic reads `false` into a float field as 0.0: a silently wrong setting."""
+        if isinstance(data, dict):
+            for name, value in data.items():
+                field = cls.model_fields.get(name)
+                items = value if isinstance(value, (list, tuple)) else [value]
+                if field is not None and field.annotation is not bool and any(
+                        isinstance(item, bool) for item in items):
+                    raise ValueError(f"{name}: expected a {_kind(field.annotation)}, got {value!r}")
+        return data
+
+
+def _kind(annotation: Any) -> str:
+    return getattr(annotation, "__name__", str(annotation))
 
 
 class CaptureSettings(_Section):
@@ -107,7 +125,7 @@ class AlarmSettings(_Section):
     audio_pause_max_s: float = Field(120.0, ge=10.0, le=300.0)
     resume_within_s: float = Field(60.0, ge=5.0, le=600.0)
     camera_lost_after_s: float = Field(2.0, ge=0.5, le=30.0)
-    frozen_after_s: float = Field(3.0, ge=1.0, le=60.0)
+    frozen_after_s: float = Field(2.5, ge=1.0, le=60.0, description="identical images: camera lost")
     stalled_after_s: float = Field(2.0, ge=0.5, le=30.0)
     no_face_after_s: float = Field(10.0, ge=2.0, le=120.0)
     poor_signal_after_s: float = Field(10.0, ge=2.0, le=120.0)
@@ -138,6 +156,13 @@ class StoreSettings(_Section):
     flush_interval_s: float = Field(1.0, ge=0.1, le=2.0, description="longest delay before a write")
     trace_span_s: float = Field(10.0, ge=1.0, le=60.0, description="seconds per frame_trace row")
     store_media: bool = Field(False, description="keep face images of episodes (off: privacy)")
+
+    @model_validator(mode="after")
+    def _no_password(self) -> "StoreSettings":
+        if self.url and urlsplit(self.url).password:
+            raise ValueError("store.url must not carry a password: set PGPASSWORD, a PGPASSFILE or "
+                             "the keyring instead (a settings file is plain text)")
+        return self
 
 
 DEFAULT_INTERVENTIONS = ("non-nutritive sucking", "sucrose", "swaddling", "skin-to-skin",

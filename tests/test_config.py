@@ -34,6 +34,8 @@ def test_layers_apply_file_then_environment_then_flags(tmp_path: Path):
     ("[scoring]\ndevice = 'tpu'\n", "scoring.device"),
     ("schema_version = 9\n", "schema_version 9"),
     ("[alarms\n", "not valid TOML"),
+    ("[vision]\ntrack_min_iou = false\n", "expected a float"),
+    ('[store]\nurl = "postgresql://nurse:secret@ward/db"\n', "must not carry a password"),
 ])
 def test_bad_values_name_the_key(tmp_path: Path, toml: str, words: str):
     f = tmp_path / "bad.toml"
