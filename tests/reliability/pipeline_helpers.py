@@ -71,9 +71,10 @@ class Plug:
         self.opened_at: list[float] = []
 
 
-def camera_monitor(clip: Path, db: Path, scorer, plug: Plug, **alarms) -> Running:
+def camera_monitor(clip: Path, db: Path, scorer, plug: Plug, store: dict | None = None,
+                   **alarms) -> Running:
     """The Monitor over a fake camera (tests/test_capture.py) serving `clip`, switched by `plug`."""
-    settings = Settings(store=StoreSettings(url=f"sqlite:///{db}"),
+    settings = Settings(store=StoreSettings(url=f"sqlite:///{db}", **(store or {})),
                         alarms=AlarmSettings(d_on_s=3.0, **alarms))
     holder: list[Monitor] = []
 

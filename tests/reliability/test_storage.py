@@ -8,25 +8,26 @@ import pytest
 
 from monitor.store import queries
 from tests.reliability.pipeline_helpers import Plug, camera_monitor, wait_for
-from tests.test_store import locked, read_only
+from tests.test_store import disk_full, locked, read_only
 
 pytestmark = pytest.mark.slow
 OUTAGE_S = 3.0  # how long the database refuses, after STORAGE_FAILING is raised
 
 
-# A full disk (max_page_count) refuses only once a write needs a new page, which the pipeline's
-# few rows a second take too long to reach here: tests/test_store.py covers it at the writer.
-@pytest.mark.parametrize("failure", [locked, read_only], ids=lambda f: f.__name__)
+# A full disk (SQLite's max_page_count at the current size) refuses only once a write needs a new
+# page: a per-frame trace row every second (trace_span_s 1) gets there within about half a minute.
+@pytest.mark.parametrize("failure", [locked, read_only, disk_full], ids=lambda f: f.__name__)
 def test_failing_database_during_monitoring_loses_nothing(crying_clip, scorer, tmp_path, capsys,
                                                           failure):
     db = tmp_path / "store.db"
-    run = camera_monitor(crying_clip, db, scorer, Plug(), storage_failing_after_s=1.0)
+    run = camera_monitor(crying_clip, db, scorer, Plug(), store={"trace_span_s": 1.0},
+                         storage_failing_after_s=1.0)
     monitor = run.monitor
     try:
         wait_for(lambda: monitor.writer.health().written > 0, 30, "the first rows written")
         with failure(monitor.database, db):
             fault_at = monitor.clock()
-            raised = wait_for(lambda: run.event("STORAGE_FAILING", "raised"), 20, "STORAGE_FAILING")
+            raised = wait_for(lambda: run.event("STORAGE_FAILING", "raised"), 90, "STORAGE_FAILING")
             wait_for(lambda: monitor.clock() > raised.t + OUTAGE_S, 10, "the outage to go on")
             held = monitor.writer.health().buffered
         back_at = monitor.clock()
