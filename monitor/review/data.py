@@ -22,20 +22,14 @@ from monitor.config import ReviewSettings
 from monitor.errors import MonitorError
 from monitor.store.queries import Record
 from monitor.store.schema import (
-    AlarmEvent,
-    Annotation,
-    AuditEvent,
-    Episode,
-    MonitoringSession,
-    Sample,
+    ANNOTATION,
+    AUDIT,
+    EPISODE,
+    EVENT,
+    SAMPLE,
+    SESSION,
 )
 
-SESSION = MonitoringSession.__table__
-EPISODE = Episode.__table__
-SAMPLE = Sample.__table__
-EVENT = AlarmEvent.__table__
-ANNOTATION = Annotation.__table__
-AUDIT = AuditEvent.__table__
 NIPS_RANGE = range(8)  # Neonatal Infant Pain Scale, 0-7
 LOCALTIME = "/etc/localtime"
 # The session's last sign of life: a crashed monitor leaves ended_at empty.

@@ -29,12 +29,11 @@ from monitor.review import data
 from monitor.review.collect import Progress, no_progress
 from monitor.store.database import describe_url, explain
 from monitor.store.queries import Record
-from monitor.store.schema import FrameTrace
+from monitor.store.schema import TRACE
 
 log = logging.getLogger(__name__)
 
 SESSION, EPISODE, ANNOTATION = data.SESSION, data.EPISODE, data.ANNOTATION
-TRACE = FrameTrace.__table__
 # Copied in this order: each after what it refers to.
 APPEND_ONLY: tuple[Table, ...] = (data.SAMPLE, TRACE, data.EVENT, ANNOTATION, data.AUDIT)
 SESSION_COPIED = [c.name for c in SESSION.columns if c.name not in ("id", "purged_at")]

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, delete, select, update
 
 from monitor.errors import MonitorError
 from monitor.review import data
-from monitor.store.schema import FrameTrace
+from monitor.store.schema import TRACE
 
-PURGED = (data.ANNOTATION, data.EVENT, data.EPISODE, data.SAMPLE, FrameTrace.__table__)
+PURGED = (data.ANNOTATION, data.EVENT, data.EPISODE, data.SAMPLE, TRACE)
 
 
 @dataclass(frozen=True)

@@ -11,21 +11,14 @@ from typing import Any
 from sqlalchemy import Engine, Select, select
 
 from monitor.store.schema import (
-    AlarmEvent,
-    AuditEvent,
-    Episode,
-    FrameTrace,
-    MonitoringSession,
-    Sample,
+    AUDIT,
+    EPISODE,
+    EVENT,
+    SAMPLE,
+    SESSION,
+    TRACE,
 )
 from monitor.store.trace import TraceFrame, unpack_trace
-
-SESSION = MonitoringSession.__table__
-SAMPLE = Sample.__table__
-TRACE = FrameTrace.__table__
-EPISODE = Episode.__table__
-EVENT = AlarmEvent.__table__
-AUDIT = AuditEvent.__table__
 
 
 class Record(dict[str, Any]):

@@ -16,14 +16,15 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.store.database import explain
-from monitor.store.schema import AuditEvent, Episode, MonitoringSession, Sample
+from monitor.store.schema import (
+    AUDIT,
+    EPISODE,
+    SAMPLE,
+    SESSION,
+)
 
 log = logging.getLogger(__name__)
 
-SESSION = MonitoringSession.__table__
-EPISODE = Episode.__table__
-SAMPLE = Sample.__table__
-AUDIT = AuditEvent.__table__
 
 # (database URL, session id) of every session this process opened: alive, whatever it looks like.
 OPENED_HERE: set[tuple[str, int]] = set()

@@ -231,3 +231,13 @@ class AuditEvent(Base):
     action: Mapped[str]
     detail_json: Mapped[str | None] = mapped_column(Text)
     origin_id: Mapped[int | None]  # id in the bedside database it was forwarded from
+
+
+# The tables, for the Core statements of the writer, queries, recovery, review and forwarding.
+SESSION = MonitoringSession.__table__
+SAMPLE = Sample.__table__
+TRACE = FrameTrace.__table__
+EPISODE = Episode.__table__
+EVENT = AlarmEvent.__table__
+ANNOTATION = Annotation.__table__
+AUDIT = AuditEvent.__table__

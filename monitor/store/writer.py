@@ -19,29 +19,32 @@ from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, insert, select, update
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError, StatementError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    SQLAlchemyError,
+    StatementError,
+)
 
 from monitor.config import StoreSettings
 from monitor.errors import MonitorError
 from monitor.store.database import explain
 from monitor.store.recovery import OPENED_HERE
 from monitor.store.schema import (
+    AUDIT,
+    EPISODE,
     EPISODE_END_REASONS,
+    EVENT,
+    SAMPLE,
+    SESSION,
     SESSION_END_REASONS,
-    AlarmEvent,
-    AuditEvent,
-    Episode,
-    FrameTrace,
-    MonitoringSession,
-    Sample,
+    TRACE,
 )
 
 log = logging.getLogger(__name__)
 
 RETRY_MAX_S = 5.0  # longest pause between attempts on a failing database
-SESSION = MonitoringSession.__table__
-EPISODE = Episode.__table__
-EVENT = AlarmEvent.__table__
 SESSION_FIELDS = frozenset(SESSION.c.keys()) - {
     "id", "ended_at", "end_reason", "heartbeat_at", "frames", "frames_scored",
 }
@@ -91,10 +94,10 @@ class _Kind:
 
 
 _EPISODE = _Kind.of(EPISODE, rank=0, required=["number"], partial=True)
-_SAMPLE = _Kind.of(Sample.__table__, rank=1)
-_TRACE = _Kind.of(FrameTrace.__table__, rank=2)
+_SAMPLE = _Kind.of(SAMPLE, rank=1)
+_TRACE = _Kind.of(TRACE, rank=2)
 _EVENT = _Kind.of(EVENT, rank=3, renamed={"episode_id": "episode"})
-_AUDIT = _Kind.of(AuditEvent.__table__, rank=4)
+_AUDIT = _Kind.of(AUDIT, rank=4)
 
 
 @dataclass(frozen=True)
