@@ -101,26 +101,26 @@ class Monitor:
             self.database = database = open_database(settings.store.url)
             self.database_description = describe_url(str(database.url))
             self.writer = StoreWriter(database, settings.store)
+            self.engine = AlarmEngine(settings.alarms)
+            self._clock_origin = datetime.now(timezone.utc)
+            monitor_id = socket.gethostname()
+            self.recovered = close_crashed_sessions(database, monitor_id)  # a killed run's rows
+            self.session_id = self.writer.open_session(
+                bed_label=settings.bed_label,
+                encounter_id=encounter_id or uuid.uuid4().hex[:12],
+                source=self.source.description,
+                model_name=self.scorer.name,
+                model_sha256=self.scorer.sha256,
+                device=self.scorer.device_description,
+                app_version=__version__,
+                settings_json=json.dumps(settings.model_dump(mode="json"), sort_keys=True),
+                started_at=self._clock_origin,
+                clock_origin_utc=self._clock_origin,
+                monitor_id=monitor_id,
+            )
         except BaseException:
-            self.source.close()
+            self._release()
             raise
-        self.engine = AlarmEngine(settings.alarms)
-        self._clock_origin = datetime.now(timezone.utc)
-        monitor_id = socket.gethostname()
-        self.recovered = close_crashed_sessions(database, monitor_id)  # a killed run's rows
-        self.session_id = self.writer.open_session(
-            bed_label=settings.bed_label,
-            encounter_id=encounter_id or uuid.uuid4().hex[:12],
-            source=self.source.description,
-            model_name=self.scorer.name,
-            model_sha256=self.scorer.sha256,
-            device=self.scorer.device_description,
-            app_version=__version__,
-            settings_json=json.dumps(settings.model_dump(mode="json"), sort_keys=True),
-            started_at=self._clock_origin,
-            clock_origin_utc=self._clock_origin,
-            monitor_id=monitor_id,
-        )
         self.summary = Summary(self.session_id, self.source.description, self.database_description,
                                self.scorer.device_description, self.scorer.name)
         self._seconds = SecondAggregator()
@@ -285,8 +285,14 @@ class Monitor:
                 ended_at=datetime.now(timezone.utc), end_reason=end_reason,
                 frames=self.summary.frames, frames_scored=self.summary.frames_scored)
         finally:
+            self._release()
+
+    def _release(self) -> None:
+        """Stop what __init__ started, whichever part of it got that far."""
+        if hasattr(self, "writer"):
             self.writer.stop(timeout_s=10.0)
-            self.source.close()
+        self.source.close()
+        if hasattr(self, "finder"):
             self.finder.close()
 
 
