@@ -1,4 +1,5 @@
-"""Command line: `painmon run|demo|config|replay-trace`. Bad input ends in one clear line, exit 2."""
+"""Command line: `painmon run|demo|config|replay-trace` here, the other commands from EXTENSIONS.
+Bad input ends in one clear line, exit 2."""
 
 from __future__ import annotations
 
@@ -24,8 +25,13 @@ EXIT_BAD_INPUT = 2
 
 # Modules that add their own subcommands: each has `register(subparsers)`, and sets `handler` on its
 # parsers with `set_defaults(handler=...)`. They import heavy libraries inside the handler only.
-EXTENSIONS: tuple[str, ...] = ("monitor.benchmark", "monitor.review.cli", "monitor.training.commands", "monitor.ui.live.commands",
-                                  "monitor.tuning.commands")
+EXTENSIONS: tuple[str, ...] = (
+    "monitor.ui.live.commands",
+    "monitor.benchmark",
+    "monitor.review.cli",
+    "monitor.training.commands",
+    "monitor.tuning.commands",
+)
 
 
 def _settings_flags(args: argparse.Namespace) -> dict[str, Any]:
