@@ -11,6 +11,7 @@ import torch
 from facenet_pytorch import MTCNN
 
 from monitor.config import VisionSettings
+from monitor.vision.geometry import centre
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ REFINE_SIZES = (1.0, 1.15)  # a face that grew or moved a little still fits the 
 
 
 def _square(box: Sequence[float], grow: float) -> tuple[float, float, float, float]:
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    cx, cy = centre(box)
     half = max(box[2] - box[0], box[3] - box[1]) * grow / 2
     return cx - half, cy - half, cx + half, cy + half
 

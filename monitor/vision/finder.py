@@ -20,7 +20,7 @@ from monitor.config import VisionSettings
 from monitor.packets import FaceObservation, FaceStatus, FramePacket
 from monitor.vision import quality
 from monitor.vision.detector import Detection, FaceDetector
-from monitor.vision.geometry import Box, clip_box, region_pixels
+from monitor.vision.geometry import Box, centre, clip_box, region_pixels
 from monitor.vision.tracker import SubjectTracker
 
 
@@ -67,10 +67,6 @@ class FaceFinder:
             detections = self._search_region(packet.t, image, region)
             seen_any = seen_any or bool(detections)
             subject = self.tracker.choose(packet.t, detections)
-        elif subject is None and self._background and self._background.busy:
-            detections = self._search_region(packet.t, image, region)  # collects a finished search
-            seen_any = seen_any or bool(detections)
-            subject = self.tracker.choose(packet.t, detections)
         if subject is None:
             reason = "subject not seen" if seen_any else "no face found"
             return FaceObservation(FaceStatus.NO_FACE, reason=reason, faces_seen=seen_any)
@@ -82,8 +78,11 @@ class FaceFinder:
                                quality=measured, reason=reason, faces_seen=True)
 
     def _search_due(self, t: float) -> bool:
-        """Always while a track exists but its face was not followed; at the cadence otherwise."""
+        """Always while a track exists but its face was not followed, or a background search may
+        have finished; at the cadence otherwise."""
         if not self._fast or self.tracker.track is not None or self._last_search is None:
+            return True
+        if self._background and self._background.busy:
             return True
         return t - self._last_search >= self._settings.redetect_every_s - 1e-6
 
@@ -93,7 +92,7 @@ class FaceFinder:
         found = self._detector.refine(image, box)
         if found is None:
             return None
-        cx, cy = (found.box[0] + found.box[2]) / 2, (found.box[1] + found.box[3]) / 2
+        cx, cy = centre(found.box)
         inside = region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
         return found if inside else None
 
@@ -122,7 +121,7 @@ class FaceFinder:
         size = round(self._settings.roi_face_px * (1 + 2 * self._settings.roi_margin))
         face = max(box[2] - box[0], box[3] - box[1], 1.0)
         half = face * (0.5 + self._settings.roi_margin)
-        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        cx, cy = centre(box)
         x0, y0 = int(round(cx - half)), int(round(cy - half))
         span = int(round(2 * half))
         crop = np.zeros((span, span) + image.shape[2:], dtype=image.dtype)  # outside: black
