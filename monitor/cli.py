@@ -1,4 +1,4 @@
-"""Command line: `painmon run|demo|config|replay-trace` here, the other commands from EXTENSIONS.
+"""Command line: `painmon run|demo|config|paths|replay-trace` here, the other commands from EXTENSIONS.
 Bad input ends in one clear line, exit 2."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
 import signal
 import sys
 import time
@@ -14,19 +15,21 @@ from typing import Any, Sequence
 
 import tomli_w
 
-from monitor import __version__
-from monitor.config import REPO_ROOT, Settings, load
-from monitor.errors import MonitorError
+from monitor import __version__, logs, paths
+from monitor.config import Settings, load, settings_source
+from monitor.errors import EXIT_BAD_INPUT, MonitorError
+from monitor.paths import DEMO_CLIP
 
-DEMO_CLIP = REPO_ROOT / "assets" / "demo" / "demo.mp4"
 NOT_A_DEVICE = ("Not a certified medical device: an estimate of facial pain expression that "
                 "supports, never replaces, clinical pain assessment.")
-EXIT_BAD_INPUT = 2
+
+log = logging.getLogger(__name__)
 
 # Modules that add their own subcommands: each has `register(subparsers)`, and sets `handler` on its
 # parsers with `set_defaults(handler=...)`. They import heavy libraries inside the handler only.
 EXTENSIONS: tuple[str, ...] = (
     "monitor.ui.live.commands",
+    "monitor.supervise",
     "monitor.benchmark",
     "monitor.review.cli",
     "monitor.training.commands",
@@ -81,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = config_sub.add_parser("show", help="print the effective settings as TOML")
     show.add_argument("--config", type=Path, help="TOML settings file (also $PAINMON_CONFIG)")
 
+    where = sub.add_parser("paths", help="where the settings, database, logs and models are")
+    where.add_argument("--json", action="store_true", help="print one JSON object")
+
     replay = sub.add_parser("replay-trace", help="run a CSV trace through the alarm engine")
     replay.add_argument("trace", type=Path, help="CSV with header t,kind,value,user")
     replay.add_argument("--settings", type=Path, help="TOML settings file ([alarms] section)")
@@ -89,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=lambda a: cmd_run(a, a.source, a.realtime))
     demo.set_defaults(handler=cmd_demo)
     config.set_defaults(handler=cmd_config)
+    where.set_defaults(handler=cmd_paths)
     replay.set_defaults(handler=cmd_replay_trace)
     for name in EXTENSIONS:
         importlib.import_module(name).register(sub)
@@ -188,6 +195,18 @@ def _without_none(tree: dict) -> dict:
     return {k: _without_none(v) if isinstance(v, dict) else v for k, v in tree.items() if v is not None}
 
 
+def cmd_paths(args: argparse.Namespace) -> int:
+    locations = paths.describe()
+    source = settings_source()
+    if args.json:
+        print(json.dumps(locations | {"settings_in_use": str(source) if source else None}, indent=2))
+        return 0
+    for name, where in locations.items():
+        print(f"{name:<9} {where}")
+    print(f"settings in use: {source or 'none (defaults and PAINMON_* variables)'}")
+    return 0
+
+
 def cmd_replay_trace(args: argparse.Namespace) -> int:
     from monitor.signal.trace import replay_trace
 
@@ -198,10 +217,12 @@ def cmd_replay_trace(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logs.configure()
     try:
         return args.handler(args)
     except MonitorError as exc:
         print(f"painmon: error: {exc}", file=sys.stderr)
+        log.info("painmon %s stopped on bad input: %s", args.command, exc)  # the file, not twice here
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("painmon: interrupted", file=sys.stderr)

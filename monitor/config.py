@@ -15,11 +15,10 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from monitor.errors import MonitorError
+from monitor.paths import DEFAULT_MODEL_DIR, settings_file
 
 SCHEMA_VERSION = 1
 ENV_PREFIX = "PAINMON_"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "emotion-mini-xception"
 
 
 class _Section(BaseModel):
@@ -341,15 +340,26 @@ def describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def settings_source(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The TOML file read when no --config is given, or None for defaults and environment only."""
+    environ = os.environ if environ is None else environ
+    if environ.get("PAINMON_CONFIG"):
+        return Path(environ["PAINMON_CONFIG"])
+    user_file = settings_file()
+    return user_file if user_file.is_file() else None
+
+
 def load(
     config_file: Path | None = None,
     flags: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Effective settings: defaults, then the TOML file, then PAINMON_* variables, then flags."""
+    """Effective settings: defaults, then the TOML file, then PAINMON_* variables, then flags.
+
+    The file is --config, else $PAINMON_CONFIG, else the user's settings file if there is one."""
     environ = os.environ if environ is None else environ
-    if config_file is None and environ.get("PAINMON_CONFIG"):
-        config_file = Path(environ["PAINMON_CONFIG"])
+    if config_file is None:
+        config_file = settings_source(environ)
     file_layer = read_toml(config_file) if config_file else {}
     flag_layer: dict = {}
     for dotted, value in (flags or {}).items():

@@ -3,3 +3,8 @@
 
 class MonitorError(Exception):
     """Bad input or environment, explained in words a user can act on."""
+
+
+# The exit status for a MonitorError: the service and `painmon supervise` do not restart on it,
+# since starting again with the same wrong setting cannot succeed.
+EXIT_BAD_INPUT = 2

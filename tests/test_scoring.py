@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 import torch
 
-from monitor.config import DEFAULT_MODEL_DIR, REPO_ROOT, ScoringSettings
+from monitor.config import ScoringSettings
 from monitor.errors import MonitorError
+from monitor.paths import DEFAULT_MODEL_DIR
 from monitor.scoring import (
     ModelOutputError, Scorer, choose_device, describe_device, face_input, load_model, read_card,
 )
@@ -23,6 +24,7 @@ from monitor.scoring.card import ModelCard
 from monitor.scoring.model import build_network
 
 CPU = torch.device("cpu")
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")

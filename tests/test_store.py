@@ -25,7 +25,8 @@ from monitor.config import StoreSettings
 from monitor.errors import MonitorError
 from monitor.packets import FaceStatus
 from monitor.store import queries
-from monitor.store.database import default_database_path, describe_url, open_database
+from monitor.paths import database_file
+from monitor.store.database import describe_url, open_database
 from monitor.store.migrate import alembic_config, backup_sqlite, head_revision
 from monitor.store.schema import Base
 from monitor.store.trace import STATUS_CODES, STATUS_OF_CODE, pack_trace, unpack_trace
@@ -203,9 +204,9 @@ def test_files_are_private(tmp_path: Path) -> None:
 
 def test_default_database_is_in_the_user_data_dir(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    assert default_database_path() == tmp_path / "painmon" / "painmon.db"
+    assert database_file() == tmp_path / "painmon" / "painmon.db"
     open_database(None).dispose()
-    assert default_database_path().is_file()
+    assert database_file().is_file()
 
 
 # -- a failing database -------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from monitor.config import DEFAULT_MODEL_DIR  # noqa: E402
+from monitor.paths import DEFAULT_MODEL_DIR  # noqa: E402
 from monitor.errors import MonitorError  # noqa: E402
 from monitor.scoring.card import (  # noqa: E402
     CARD_FILE, Calibration, InputSpec, Licence, ModelCard, OutputSpec, Preprocessing, Source,

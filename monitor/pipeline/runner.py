@@ -11,6 +11,7 @@ import collections
 import contextlib
 import dataclasses
 import json
+import logging
 import queue
 import socket
 import threading
@@ -33,6 +34,8 @@ from monitor.store.recovery import close_crashed_sessions
 from monitor.store.trace import pack_trace
 from monitor.store.writer import StoreWriter
 from monitor.vision.finder import FaceFinder
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY_S = 1.0
 PROGRESS_EVERY_S = 1.0
@@ -121,6 +124,9 @@ class Monitor:
         except BaseException:
             self._release()
             raise
+        log.info("session %d started: %s, model %s on %s, log %s", self.session_id,
+                 self.source.description, self.scorer.name, self.scorer.device_description,
+                 self.database_description)
         self.summary = Summary(self.session_id, self.source.description, self.database_description,
                                self.scorer.device_description, self.scorer.name)
         self._seconds = SecondAggregator()
@@ -269,6 +275,8 @@ class Monitor:
         self.writer.add_trace({"t0": t0, "n": len(rows), "data": pack_trace(rows, t0)})
 
     def _finish(self, end_reason: str) -> None:
+        log.info("session %d ending: %s after %d frames", self.session_id, end_reason,
+                 self.summary.frames)
         try:
             t_end = self._now()
             self.engine.end_session(t_end, "crashed" if end_reason == "crashed" else "session_ended")

@@ -10,19 +10,17 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_data_dir
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from monitor.errors import MonitorError
+from monitor.paths import database_file
 from monitor.store.files import create_private_file, make_private_dirs, private_umask
 from monitor.store.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "painmon"
-DB_FILENAME = "painmon.db"
 # Short, so a database locked by another program shows up as failing soon; the writer retries.
 BUSY_TIMEOUT_MS = 1000
 MEMORY_DATABASES = (None, "", ":memory:")
@@ -37,11 +35,6 @@ HINTS = {
     "locked": "another program holds the database: close it or wait",
     "disk is full": "free some disk space",
 }
-
-
-def default_database_path() -> Path:
-    """`painmon.db` in the user's data directory (e.g. ~/.local/share/painmon on Linux)."""
-    return Path(user_data_dir(APP_NAME, appauthor=False)) / DB_FILENAME
 
 
 def describe_url(url: str) -> str:
@@ -93,7 +86,7 @@ def open_database(url: str | None = None) -> Engine:
 
 def _parse(url: str | None) -> URL:
     if url is None:
-        return URL.create("sqlite", database=str(default_database_path()))
+        return URL.create("sqlite", database=str(database_file()))
     try:
         return make_url(url)
     except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from monitor import __version__
-from monitor.config import DEFAULT_MODEL_DIR
+from monitor.paths import DEFAULT_MODEL_DIR
 from monitor.scoring.card import (
     Calibration, InputSpec, Licence, ModelCard, OutputSpec, Source, TrainingData, TrainingRecord,
     WeightsSpec, read_card,

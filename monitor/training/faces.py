@@ -17,11 +17,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import platformdirs
 import torch
 from tqdm import tqdm
 
 from monitor.config import VisionSettings
+from monitor.paths import cache_dir
 from monitor.packets import FaceStatus, FramePacket
 from monitor.scoring.card import InputSpec
 from monitor.scoring.preprocess import spec_input
@@ -37,7 +37,7 @@ class Faces:
 
 
 def default_cache_dir() -> Path:
-    return Path(platformdirs.user_cache_dir("painmon")) / "faces"
+    return cache_dir() / "faces"
 
 
 class BoxCache:

@@ -14,7 +14,8 @@ from typing import get_args
 import torch
 from torch import nn
 
-from monitor.config import DEFAULT_MODEL_DIR, TrainingSettings
+from monitor.config import TrainingSettings
+from monitor.paths import DEFAULT_MODEL_DIR
 from monitor.errors import MonitorError
 from monitor.scoring.card import Architecture, TorchvisionArchitecture, read_card
 from monitor.scoring.model import load_model

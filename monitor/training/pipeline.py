@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from monitor import __version__
-from monitor.config import DEFAULT_MODEL_DIR, Settings
+from monitor.config import Settings
+from monitor.paths import DEFAULT_MODEL_DIR
 from monitor.errors import MonitorError
 from monitor.scoring.card import InputSpec, read_card
 from monitor.scoring.device import choose_device, describe_device

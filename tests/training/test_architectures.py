@@ -10,7 +10,8 @@ import torch
 from torchvision import models
 
 from monitor.cli import main
-from monitor.config import DEFAULT_MODEL_DIR, ScoringSettings
+from monitor.config import ScoringSettings
+from monitor.paths import DEFAULT_MODEL_DIR
 from monitor.errors import MonitorError
 from monitor.scoring import Scorer, load_model, read_card
 from monitor.scoring.card import ModelCard

@@ -11,13 +11,14 @@ from PyQt6.QtCore import QSocketNotifier, Qt
 from PyQt6.QtGui import QIcon
 from PyQt6.QtWidgets import QApplication
 
-from monitor.config import REPO_ROOT, Settings
+from monitor import logs
+from monitor.config import Settings
+from monitor.paths import ICON
 from monitor.ui.live.options import WindowOptions
 from monitor.ui.live.window import LiveWindow
 
 log = logging.getLogger(__name__)
 
-ICON = REPO_ROOT / "assets" / "icons" / "painmon.svg"
 HANDLED = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -85,8 +86,7 @@ def show(window: LiveWindow, kiosk: bool) -> None:
 def run_window(settings: Settings, source: str, realtime: bool, options: WindowOptions,
                encounter_id: str | None = None) -> int:
     """Open the window and run until it closes; returns the process exit code."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.show_info_on_console()
     app = application()
     previous_hook, sys.excepthook = sys.excepthook, _log_unhandled
     window = LiveWindow(settings, source, realtime, options, encounter_id)

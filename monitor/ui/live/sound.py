@@ -13,14 +13,13 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, QUrl
 
-from monitor.config import REPO_ROOT
+from monitor.paths import SOUNDS_DIR
 from monitor.signal.records import HIGH, LOW, MEDIUM, Tone
 from monitor.ui.live.multimedia import QMediaDevices, QSoundEffect
 from monitor.ui.live.options import WindowOptions
 
 log = logging.getLogger(__name__)
 
-SOUNDS = REPO_ROOT / "assets" / "sounds"
 NAMES = ("high", "medium", "technical", "low", "reminder")
 
 
@@ -36,7 +35,7 @@ def tone_name(tone: Tone) -> str:
 class AlarmSound(QObject):
     """Plays the current tone at once when it changes, then repeats it at its priority's rate."""
 
-    def __init__(self, options: WindowOptions, folder: Path = SOUNDS) -> None:
+    def __init__(self, options: WindowOptions, folder: Path = SOUNDS_DIR) -> None:
         super().__init__()
         self._repeat = {HIGH: options.repeat_high_s, MEDIUM: options.repeat_medium_s,
                         LOW: options.repeat_low_s}
