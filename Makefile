@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test clean
+.PHONY: setup demo test bundle bundle-check clean
 
 $(STAMP): pyproject.toml
 	tools/install-system-deps.sh
@@ -26,5 +26,14 @@ test: setup
 	tools/start-postgres.sh start
 	eval "$$(tools/start-postgres.sh env)" && QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
+# The desktop bundle, dist/painmon/ (packaging/build.sh), and its smoke run from outside the
+# source tree (packaging/smoke.sh), which .ci/run also does.
+bundle:
+	packaging/build.sh
+
+bundle-check:
+	test -x dist/painmon/painmon || packaging/build.sh
+	packaging/smoke.sh dist/painmon
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -1,0 +1,102 @@
+#!/bin/sh
+# Smoke run of a built bundle as a bedside PC would see it: the bundle (installed under a fresh
+# HOME) runs with the source tree, its virtual environment and the network out of reach.
+#
+#   packaging/smoke.sh dist/painmon        (make bundle-check builds first if needed)
+#
+# Checks: --version and paths; `painmon run` of the demo clip headless finds its one episode;
+# `painmon demo` opens the window under Xvfb, keeps running and closes cleanly on SIGTERM;
+# `painmon supervise` restarts a SIGKILLed monitor, whose session the next one closes `crashed`;
+# linux/install.sh puts the menu entry, autostart entry, unit and icons in place.
+set -eu
+
+[ $# -eq 1 ] && [ -x "$1/painmon" ] || { echo "usage: packaging/smoke.sh BUNDLE_DIR (built by packaging/build.sh)" >&2; exit 2; }
+bundle=$(cd "$1" && pwd)
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/painmon-smoke.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# The bundle goes where install.sh installs it; hard links where the file system allows (4+ GB).
+mkdir -p "$work/home/.local/lib"
+cp -al "$bundle" "$work/home/.local/lib/painmon" 2>/dev/null || cp -a "$bundle" "$work/home/.local/lib/painmon"
+cp "$repo/assets/demo/demo.mp4" "$work/clip.mp4"
+
+cat > "$work/steps.sh" <<'STEPS'
+set -eu
+cd "$WORK"
+export HOME="$WORK/home" PATH=/usr/local/bin:/usr/bin:/bin
+unset XDG_CONFIG_HOME XDG_DATA_HOME XDG_STATE_HOME XDG_CACHE_HOME PYTHONPATH VIRTUAL_ENV \
+      PAINMON_CONFIG QT_QPA_PLATFORM DISPLAY WAYLAND_DISPLAY TEST_POSTGRES_URL
+painmon="$HOME/.local/lib/painmon/painmon"
+log="$HOME/.local/state/painmon/log/painmon.log"
+fail() { echo "SMOKE FAILED: $*" >&2; exit 1; }
+
+echo "== painmon --version"
+"$painmon" --version
+echo "== painmon paths"
+"$painmon" paths
+echo "== painmon-monitor --help (the window's program)"
+"$HOME/.local/lib/painmon/painmon-monitor" --help | grep -q -- "--kiosk" || fail "painmon-monitor is not the live window"
+
+echo "== painmon run --source clip.mp4 (headless)"
+start=$(date +%s)
+"$painmon" run --source clip.mp4 > run.txt 2> run.err || { cat run.err; fail "painmon run"; }
+cat run.txt
+echo "(run took $(( $(date +%s) - start )) s)"
+grep -q "pain-expression episodes: 1" run.txt || fail "the demo clip's one episode was not found"
+
+echo "== painmon demo under Xvfb: 25 s, then SIGTERM"
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3> display.txt 2> xvfb.err &
+xvfb=$!
+for _ in $(seq 50); do [ -s display.txt ] && break; sleep 0.1; done
+export DISPLAY=":$(cat display.txt)"
+"$painmon" demo > demo.out 2>&1 &
+demo=$!
+sleep 25
+kill -0 "$demo" 2>/dev/null || { cat demo.out; fail "the demo window exited early"; }
+command -v import >/dev/null && import -window root demo.png 2>/dev/null || true
+kill -TERM "$demo"
+status=0; wait "$demo" || status=$?
+kill "$xvfb"; unset DISPLAY
+[ "$status" -eq 0 ] || { cat demo.out; fail "the demo window exited $status on SIGTERM"; }
+echo "demo window ran 25 s and closed cleanly on SIGTERM"
+
+echo "== painmon supervise: SIGKILL the monitor, see it restart"
+sessions() { grep -c "session [0-9]* started" "$log" || true; }
+before=$(sessions)
+"$painmon" supervise --restart-delay 1 -- run --source clip.mp4 --realtime > supervise.out 2>&1 &
+supervisor=$!
+for _ in $(seq 600); do [ "$(sessions)" -gt "$before" ] && break; sleep 0.1; done
+pid=$(sed -n 's/.*supervisor: monitor started (pid \([0-9]*\), start 1).*/\1/p' "$log" | tail -1)
+[ -n "$pid" ] && [ "$(sessions)" -gt "$before" ] || { cat supervise.out; fail "the supervisor never started a monitor"; }
+kill -KILL "$pid"
+for _ in $(seq 600); do grep -q "closed as crashed" "$log" && break; sleep 0.1; done
+kill -TERM "$supervisor"
+wait "$supervisor" || true
+grep "supervisor:\|closed as crashed" "$log"
+grep -q "closed as crashed" "$log" || { cat supervise.out; fail "the restarted monitor did not close the killed session"; }
+
+echo "== linux/install.sh"
+"$HOME/.local/lib/painmon/linux/install.sh"
+"$HOME/.local/bin/painmon" --version
+for file in "$HOME/.local/share/applications/painmon.desktop" "$HOME/.config/autostart/painmon.desktop" \
+            "$HOME/.config/systemd/user/painmon.service" "$HOME/.local/share/icons/hicolor/48x48/apps/painmon.png"; do
+    [ -s "$file" ] || fail "install.sh did not write $file"
+done
+! grep -l "@BINDIR@" "$HOME/.local/share/applications/painmon.desktop" "$HOME/.config/autostart/painmon.desktop" \
+    "$HOME/.config/systemd/user/painmon.service" || fail "a placeholder was left in the installed files"
+grep -q "Traceback" "$log" && { grep -B2 -A12 "Traceback" "$log"; fail "the log has a traceback"; }
+echo "SMOKE PASSED"
+STEPS
+
+cd "$work"
+if unshare --mount --net true 2>/dev/null; then
+    echo "smoke: source tree $repo hidden, no network"
+    WORK="$work" unshare --mount --net sh -c "mount -t tmpfs tmpfs '$repo' && sh '$work/steps.sh'"
+else
+    echo "smoke: cannot hide the source tree here (unshare needs root); running from $work anyway"
+    WORK="$work" sh "$work/steps.sh"
+fi
+mkdir -p "$repo/build"
+[ -f "$work/demo.png" ] && cp "$work/demo.png" "$repo/build/smoke-demo.png" && echo "screenshot: build/smoke-demo.png"
+exit 0
