@@ -5,7 +5,8 @@ set -euo pipefail
 packages=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
           libxcb-shape0 libxcb-xinerama0 libfontconfig1 libdbus-1-3 libglib2.0-0 xvfb xauth
           fonts-dejavu-core poppler-utils
-          libpulse0)  # QtMultimedia (alarm tones) loads libpulse even where no sound server runs
+          libpulse0   # QtMultimedia (alarm tones) loads libpulse even where no sound server runs
+          systemd)    # systemd-analyze checks the shipped user unit (packaging/linux/painmon.service)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import configparser
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -109,3 +110,21 @@ def test_the_policy_matches_the_systemd_unit() -> None:
     assert should_restart(1) and should_restart(-signal.SIGKILL) and should_restart(-signal.SIGSEGV)
     assert not should_restart(0) and not should_restart(2)
     assert not should_restart(-signal.SIGTERM) and not should_restart(-signal.SIGINT)
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None,
+                    reason="systemd-analyze missing (tools/install-system-deps.sh installs it)")
+def test_systemd_accepts_the_installed_unit(tmp_path: Path) -> None:
+    """The unit as install.sh writes it, with a real painmon at ExecStart: no warning at all."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    launcher = bindir / "painmon"
+    launcher.write_text(f"#!/bin/sh\nexec {sys.executable} -m monitor.cli \"$@\"\n")
+    launcher.chmod(0o755)
+    unit = tmp_path / "painmon.service"
+    unit.write_text(UNIT.read_text().replace("@BINDIR@", str(bindir)))
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    result = subprocess.run(["systemd-analyze", "verify", "--user", str(unit)], capture_output=True,
+                            text=True, env=os.environ | {"XDG_RUNTIME_DIR": str(runtime)})
+    assert result.returncode == 0 and (result.stdout + result.stderr).strip() == "", result.stderr
