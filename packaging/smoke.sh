@@ -59,6 +59,9 @@ kill -TERM "$demo"
 status=0; wait "$demo" || status=$?
 kill "$xvfb"; unset DISPLAY
 [ "$status" -eq 0 ] || { cat demo.out; fail "the demo window exited $status on SIGTERM"; }
+grep "session [0-9]* \(started\|ending\)" "$log" | tail -2
+grep -q "session [0-9]* started: file demo.mp4" "$log" || fail "the demo window opened no session"
+grep -q "ending: stopped_by_user after [1-9][0-9]* frames" "$log" || fail "the demo session did not end cleanly with frames"
 echo "demo window ran 25 s and closed cleanly on SIGTERM"
 
 echo "== painmon supervise: SIGKILL the monitor, see it restart"
