@@ -17,12 +17,8 @@ MAX_BYTES = 2_000_000
 BACKUPS = 5
 
 
-
 class _Stderr(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the time (a test's capture, a redirected stream)."""
-
-    def __init__(self) -> None:
-        super().__init__()
 
     @property
     def stream(self):  # type: ignore[override]
@@ -45,9 +41,9 @@ _console: _Stderr | None = None
 _file: _PrivateRotatingFile | None = None
 
 
-def configure(console_level: int = logging.WARNING) -> Path | None:
-    """Console and file handlers on the root logger; the log file's path, or None if the folder
-    cannot be written (said once on the console: monitoring goes on without the file)."""
+def configure() -> Path | None:
+    """Warnings to the console, INFO and up to the file; the log file's path, or None if the
+    folder cannot be written (said on the console: monitoring goes on without the file)."""
     global _console, _file
     root = logging.getLogger()
     root.setLevel(logging.INFO)
@@ -55,7 +51,7 @@ def configure(console_level: int = logging.WARNING) -> Path | None:
         _console = _Stderr()
         _console.setFormatter(logging.Formatter(FORMAT))
         root.addHandler(_console)
-    _console.setLevel(console_level)
+    _console.setLevel(logging.WARNING)
     path = log_dir() / LOG_FILENAME
     if _file is not None and Path(_file.baseFilename) == path:
         return path

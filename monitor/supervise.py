@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from monitor import paths
 from monitor.errors import EXIT_BAD_INPUT, MonitorError
@@ -38,9 +38,12 @@ def should_restart(returncode: int) -> bool:
 
 
 def describe_exit(returncode: int) -> str:
-    if returncode < 0:
+    if returncode >= 0:
+        return f"exit status {returncode}"
+    try:
         return f"killed by {signal.Signals(-returncode).name}"
-    return f"exit status {returncode}"
+    except ValueError:  # a signal without a name (real-time signals)
+        return f"killed by signal {-returncode}"
 
 
 def monitor_command(arguments: Sequence[str]) -> list[str]:
@@ -50,8 +53,7 @@ def monitor_command(arguments: Sequence[str]) -> list[str]:
     return [sys.executable, "-m", "monitor.cli", *arguments]
 
 
-def supervise(command: Sequence[str], delay_s: float = RESTART_DELAY_S,
-              on_start: Callable[[subprocess.Popen], None] | None = None) -> int:
+def supervise(command: Sequence[str], delay_s: float = RESTART_DELAY_S) -> int:
     """Run `command` until it ends in a way that needs no restart; its last exit code.
 
     SIGTERM, SIGINT or SIGHUP to the supervisor are passed to the monitor, which then closes its
@@ -68,23 +70,23 @@ def supervise(command: Sequence[str], delay_s: float = RESTART_DELAY_S,
     previous = {signum: signal.signal(signum, forward) for signum in handled}
     starts = 0
     try:
-        while True:
+        while not stopping.is_set():
             try:
                 child = subprocess.Popen(list(command))
             except OSError as exc:
                 raise MonitorError(f"cannot start the monitor ({command[0]}): {exc}") from None
+            if stopping.is_set():  # a stop that came while it was being started
+                child.send_signal(signal.SIGTERM)
             starts += 1
             log.info("supervisor: monitor started (pid %d, start %d)", child.pid, starts)
-            if on_start is not None:
-                on_start(child)
             returncode = child.wait()
             if stopping.is_set() or not should_restart(returncode):
                 log.info("supervisor: monitor ended (%s); not restarting", describe_exit(returncode))
                 return returncode if returncode >= 0 else 128 - returncode
             log.warning("supervisor: monitor %s; restarting in %.1f s", describe_exit(returncode),
                         delay_s)
-            if stopping.wait(delay_s):
-                return 0
+            stopping.wait(delay_s)
+        return 0
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
