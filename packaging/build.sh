@@ -8,9 +8,11 @@ cd "$(dirname "$0")/.."
 start=$(date +%s)
 make setup
 .venv/bin/pip install -q -e '.[bundle]'
-# the same commit gives the same timestamps inside the bundle's archives
+# Reproducible: the commit's time inside the archives, and a fixed string hash so that
+# PyInstaller's sets of modules come out in the same order (base_library.zip differed without it)
 SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || echo 315532800)
-export SOURCE_DATE_EPOCH
+PYTHONHASHSEED=0
+export SOURCE_DATE_EPOCH PYTHONHASHSEED
 rm -rf dist/painmon
 .venv/bin/pyinstaller --noconfirm --clean --log-level WARN \
     --distpath dist --workpath build/pyinstaller packaging/painmon.spec
