@@ -1,5 +1,5 @@
 #!/bin/sh
-# From a clean checkout to dist/painmon/, the desktop bundle (README "Desktop bundle"):
+# From a clean checkout to dist/painmon/, the desktop bundle (README "Bedside PC", docs/PACKAGING.md):
 #   packaging/build.sh        (or: make bundle)
 # Sets up .venv as `make setup` does, adds the pinned PyInstaller, builds both programs over one
 # runtime, then adds the Linux desktop files and the licences.
