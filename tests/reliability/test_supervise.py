@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,21 +20,12 @@ from monitor.paths import DEMO_CLIP
 from monitor.store import queries
 from monitor.store.database import open_database
 from monitor.supervise import RESTART_DELAY_S, should_restart
+from tests.reliability.pipeline_helpers import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 UNIT = REPO / "packaging" / "linux" / "painmon.service"
 
 pytestmark = pytest.mark.slow
-
-
-def _wait_for(condition, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _supervise(tmp_path: Path, *command: str, delay_s: float = 0.5) -> subprocess.Popen:
@@ -60,11 +50,11 @@ def test_a_killed_monitor_is_restarted_and_its_session_closed_crashed(tmp_path: 
     engine = open_database(url)
     supervisor = _supervise(tmp_path, "run", "--source", str(DEMO_CLIP), "--realtime", "--db", url)
     try:
-        first = _wait_for(lambda: queries.latest_session(engine), 60, "the first session")
+        first = wait_for(lambda: queries.latest_session(engine), 60, "the first session")
         [pid] = _child_pids()
         os.kill(pid, signal.SIGKILL)
 
-        second = _wait_for(lambda: (s := queries.latest_session(engine)) and s.id != first.id and s,
+        second = wait_for(lambda: (s := queries.latest_session(engine)) and s.id != first.id and s,
                            60, "a new session after the kill")
         assert supervisor.poll() is None, "the supervisor itself must outlive its monitor"
         assert len(_child_pids()) == 2 and _child_pids()[1] != pid
