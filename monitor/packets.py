@@ -49,3 +49,21 @@ class FrameScore:
     p: float | None = None
     box: tuple[float, float, float, float] | None = None
     source_id: str = "main"
+
+
+@dataclass(frozen=True)
+class AudioBlock:
+    """A stretch of mono sound from the cot microphone or a file's sound track.
+
+    `t` is the session time of its first sample, so sound and frames share one clock whatever
+    the analysis speed. Samples are float32 in -1..1 at `rate` Hz (sources resample to 16 kHz,
+    the cry model's rate)."""
+
+    t: float
+    samples: np.ndarray
+    rate: int
+    source_id: str = "main"
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.rate
