@@ -103,3 +103,11 @@ def test_blank_lines_and_unknown_s_are_accepted(tmp_path):
     trace.write_text("t,kind,value,user\n0,s,0.7,\n\n10,s,0.7,\n12,s,,\n100,end,,\n")
     (episode,) = replay_trace(trace, DEFAULTS)["episodes"]
     assert (episode["end"], episode["end_reason"]) == (12.0, "signal_lost")
+
+
+def test_byte_order_mark_is_read(tmp_path):
+    """Spreadsheets on Windows save CSV as UTF-8 with a byte-order mark: the same trace."""
+    plain = TRACES / "worked_example.csv"
+    marked = tmp_path / "with_bom.csv"
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    assert replay_trace(marked, DEFAULTS) == replay_trace(plain, DEFAULTS)

@@ -81,7 +81,8 @@ def apply_row(engine: AlarmEngine, t: float, kind: str, value: float | None, use
 
 def _read(path: Path) -> list[tuple[int, float, str, float | None, str]]:
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
+        # utf-8-sig: a spreadsheet's byte-order mark is not part of the header
+        with open(path, newline="", encoding="utf-8-sig") as fh:
             lines = list(csv.reader(fh))
     except FileNotFoundError:
         raise MonitorError(f"trace file not found: {path}") from None

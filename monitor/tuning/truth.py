@@ -32,7 +32,7 @@ class Interval:
 def read_truth(path: Path) -> tuple[str, dict[str, list[Interval]]]:
     """(key column, {session or video: intervals}); every problem names its line."""
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
+        with open(path, newline="", encoding="utf-8-sig") as fh:  # a spreadsheet's byte-order mark
             reader = csv.DictReader(fh)
             header = [name.strip() for name in reader.fieldnames or []]
             reader.fieldnames = header

@@ -128,6 +128,12 @@ def test_truth_file_errors_name_the_line(tmp_path: Path) -> None:
     assert read_truth(path) == ("session", {"1": []})  # a session without pain
 
 
+def test_truth_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbfsession,start,end,label\r\n1,27,47,crying\r\n")
+    assert read_truth(path) == ("session", {"1": [Interval(27.0, 47.0, "crying")]})
+
+
 def test_annotated_episodes_export_as_truth(demo_url: str, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'copy.db'}"
     with sqlite3.connect(demo_url[10:]) as source, sqlite3.connect(url[10:]) as copy:
