@@ -193,7 +193,7 @@ class ReviewSettings(_Section):
         if self.timezone is not None:
             try:
                 ZoneInfo(self.timezone)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
                 raise ValueError(f"unknown time zone {self.timezone!r} (e.g. Europe/London)") from None
         return self
 
@@ -328,16 +328,30 @@ def build(layers: list[tuple[str, Mapping]]) -> Settings:
         raise MonitorError(f"invalid settings (from {origin}): {describe(exc)}") from None
 
 
+MAX_PROBLEMS = 5  # a file of a million typos must still give a message one can read
+MAX_GOT_CHARS = 60
+MAX_MESSAGE_CHARS = 200  # a rule's own message may quote the value (e.g. an unknown time zone)
+
+
 def describe(exc: ValidationError) -> str:
+    """The first few problems, each with a shortened copy of the value given, and a count of the rest."""
+    errors = exc.errors()
     parts = []
-    for err in exc.errors():
+    for err in errors[:MAX_PROBLEMS]:
         where = ".".join(str(p) for p in err["loc"]) or "settings"
-        message = err["msg"].removeprefix("Value error, ")
+        message = _shorten(err["msg"].removeprefix("Value error, "), MAX_MESSAGE_CHARS)
         if err["type"] == "extra_forbidden":
             message = "unknown setting (check the spelling)"
-        got = f" (got {err['input']!r})" if "input" in err and not isinstance(err["input"], dict) else ""
-        parts.append(f"{where}: {message}{got}")
+        if "input" in err and not isinstance(err["input"], dict):
+            message += f" (got {_shorten(repr(err['input']), MAX_GOT_CHARS)})"
+        parts.append(f"{where}: {message}")
+    if len(errors) > MAX_PROBLEMS:
+        parts.append(f"and {len(errors) - MAX_PROBLEMS} more problem(s)")
     return "; ".join(parts)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def settings_source(environ: Mapping[str, str] | None = None) -> Path | None:

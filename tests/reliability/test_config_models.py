@@ -88,3 +88,26 @@ def test_corrupt_or_mismatched_model_is_a_clear_error(tmp_path: Path, damage: st
     with pytest.raises(MonitorError) as caught:
         Scorer(scoring)
     assert "model" in str(caught.value).lower() or "card" in str(caught.value).lower()
+
+
+def test_a_huge_settings_file_gives_a_short_error(tmp_path: Path):
+    """10 MB of unknown keys once made a 42 MB 'one line' error: the first problems, a count."""
+    path = tmp_path / "huge.toml"
+    keys = 400_000
+    path.write_text("[alarms]\n" + "".join(f"typo_{i} = 1\n" for i in range(keys)))
+    assert path.stat().st_size > 5_000_000
+    with pytest.raises(MonitorError) as caught:
+        load(path, environ={})
+    message = str(caught.value)
+    assert len(message) < 2000 and "\n" not in message
+    assert "alarms.typo_0: unknown setting (check the spelling)" in message
+    assert f"and {keys - 5} more problem(s)" in message
+    path.write_text(f'bed_label = "{"x" * 1_000_000}"\n')
+    with pytest.raises(MonitorError, match=r"bed_label: String should have at most 64 characters "
+                                           r"\(got 'x{10,}\.\.\.\)") as caught:
+        load(path, environ={})
+    assert len(str(caught.value)) < 300
+    path.write_text(f'[review]\ntimezone = "{"x" * 1_000_000}"\n')  # a rule that quotes the value
+    with pytest.raises(MonitorError, match="review: unknown time zone 'xxx") as caught:
+        load(path, environ={})
+    assert len(str(caught.value)) < 400
