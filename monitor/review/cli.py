@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import datetime, tzinfo
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 
 from monitor.config import Settings, load
@@ -104,7 +104,13 @@ def parse_time(text: str | None, zone: tzinfo, flag: str) -> datetime | None:
     except ValueError:
         raise MonitorError(f"{flag} {text!r} is not an ISO 8601 date or time "
                            "(e.g. 2026-11-27 or 2026-11-27T22:00+01:00)") from None
-    return at.replace(tzinfo=zone) if at.tzinfo is None else at
+    at = at.replace(tzinfo=zone) if at.tzinfo is None else at
+    try:
+        at.astimezone(timezone.utc)  # the record's times are UTC: the instant must exist there
+    except OverflowError:
+        raise MonitorError(f"{flag} {text!r} is outside the dates this program handles "
+                           "(years 1 to 9999 in UTC)") from None
+    return at
 
 
 def cmd_review(args: argparse.Namespace) -> int:

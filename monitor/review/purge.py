@@ -31,7 +31,11 @@ def purge(engine: Engine, older_than_days: int, user: str, dry_run: bool = False
     if older_than_days < 1:
         raise MonitorError("--older-than must be at least 1 day")
     now = now or datetime.now(timezone.utc)
-    cutoff = now - timedelta(days=older_than_days)
+    try:
+        cutoff = now - timedelta(days=older_than_days)
+    except OverflowError:
+        raise MonitorError(f"--older-than {older_than_days} days reaches before the year 1: "
+                           f"give at most {(now - datetime.min.replace(tzinfo=now.tzinfo)).days}") from None
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA secure_delete=ON")
