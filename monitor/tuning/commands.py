@@ -176,11 +176,18 @@ def _print_scores(s) -> None:
 
 def cmd_export_truth(args: argparse.Namespace) -> int:
     from monitor.review.data import find_sessions
+    from monitor.store import queries
     from monitor.store.database import open_database
     from monitor.tuning.truth import truth_from_annotations
 
     db = open_database(args.db)
     ids = args.session or [row.id for row in find_sessions(db)]
+    for sid in args.session or []:  # an empty truth file for a mistyped id would look like "no pain"
+        stored = queries.get_session(db, sid)
+        if stored is None:
+            raise MonitorError(f"no session {sid} in this database")
+        if stored.purged_at is not None:
+            raise MonitorError(f"session {sid} was purged: its episodes are gone")
     text = truth_from_annotations(db, ids, args.min_nips)
     if args.out:
         args.out.write_text(text, encoding="utf-8")

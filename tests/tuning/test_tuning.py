@@ -145,3 +145,12 @@ def test_annotated_episodes_export_as_truth(demo_url: str, tmp_path: Path) -> No
     assert text.splitlines() == ["session,start,end,label", "1,28.600,50.933,NIPS 5; crying"]
     assert truth_from_annotations(db, [1], min_nips=6).splitlines() == ["session,start,end,label"]
     assert Settings().tuning.match_after_s == 15.0
+
+
+def test_export_truth_refuses_a_session_that_does_not_exist(tmp_path: Path, capsys) -> None:
+    url = f"sqlite:///{tmp_path / 'record.db'}"
+    open_database(url).dispose()
+    out = tmp_path / "truth.csv"
+    assert main(["export-truth", "--db", url, "--session", "42", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == "painmon: error: no session 42 in this database\n"
+    assert not out.exists()
