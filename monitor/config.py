@@ -15,7 +15,7 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from monitor.errors import MonitorError
-from monitor.paths import DEFAULT_MODEL_DIR, settings_file
+from monitor.paths import DEFAULT_CRY_MODEL_DIR, DEFAULT_MODEL_DIR, settings_file
 
 SCHEMA_VERSION = 1
 ENV_PREFIX = "PAINMON_"
@@ -96,6 +96,7 @@ class VisionSettings(_Section):
 
 class ScoringSettings(_Section):
     model_dir: Path = Field(DEFAULT_MODEL_DIR, description="folder with model card and weights")
+    cry_model_dir: Path = Field(DEFAULT_CRY_MODEL_DIR, description="cry model folder (card, weights)")
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     batch_size: int = Field(16, ge=1, le=256)
 

@@ -32,6 +32,7 @@ RESOURCES = _resource_root()
 MODELS_DIR = RESOURCES / "models"
 ASSETS_DIR = RESOURCES / "assets"
 DEFAULT_MODEL_DIR = MODELS_DIR / "emotion-mini-xception"
+DEFAULT_CRY_MODEL_DIR = MODELS_DIR / "cry-yamnet"
 DEMO_CLIP = ASSETS_DIR / "demo" / "demo.mp4"
 SOUNDS_DIR = ASSETS_DIR / "sounds"
 ICON = ASSETS_DIR / "icons" / "painmon.svg"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -19,6 +19,8 @@ from monitor.errors import MonitorError
 
 CARD_FILE = "card.json"
 CARD_SCHEMA_VERSION = 1
+
+CardT = TypeVar("CardT", bound=BaseModel)
 
 
 class _Strict(BaseModel):
@@ -171,8 +173,13 @@ class ModelCard(_Strict):
 
 def read_card(model_dir: Path) -> ModelCard:
     """The folder's card, or a MonitorError that says what is wrong and how to fix it."""
+    return read_json_card(model_dir, ModelCard,
+                          "restore the model folder or re-run tools/convert_emotion_model.py")
+
+
+def read_json_card(model_dir: Path, schema: type[CardT], fix: str) -> CardT:
+    """`card.json` validated as `schema` (also the cry model's); `fix` ends every error message."""
     path = model_dir / CARD_FILE
-    fix = "restore the model folder or re-run tools/convert_emotion_model.py"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -180,6 +187,6 @@ def read_card(model_dir: Path) -> ModelCard:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MonitorError(f"model card {path} is not readable JSON: {exc} ({fix})") from None
     try:
-        return ModelCard.model_validate(data)
+        return schema.model_validate(data)
     except ValidationError as exc:
         raise MonitorError(f"model card {path} is invalid: {describe(exc)} ({fix})") from None

@@ -47,40 +47,47 @@ def load_model(model_dir: Path, device: torch.device) -> LoadedModel:
         raise MonitorError(f"model folder not found: {model_dir} (check scoring.model_dir; {_FIX})")
     card = read_card(model_dir)
     path = model_dir / card.weights.file
+    data = read_verified_weights(path, card.weights.sha256, _FIX)
+    net = build_network(card)
+    net.load_state_dict(read_state_dict(data, path, net, _FIX), strict=True)
+    return LoadedModel(card, net.to(device).eval(), card.weights.sha256, device, model_dir)
+
+
+def read_verified_weights(path: Path, sha256: str, fix: str) -> bytes:
+    """The weights file's bytes if they hash to the card's `sha256` (also the cry model's)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise MonitorError(f"cannot read model weights {path}: {exc.strerror} ({_FIX})") from None
-    sha256 = hashlib.sha256(data).hexdigest()
-    if sha256 != card.weights.sha256:
+        raise MonitorError(f"cannot read model weights {path}: {exc.strerror} ({fix})") from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256:
         raise MonitorError(
-            f"model weights {path} do not match the card: sha256 {sha256[:12]}... but "
-            f"{CARD_FILE} says {card.weights.sha256[:12]}...; the file is damaged or belongs "
-            f"to another model ({_FIX})"
+            f"model weights {path} do not match the card: sha256 {actual[:12]}... but "
+            f"{CARD_FILE} says {sha256[:12]}...; the file is damaged or belongs "
+            f"to another model ({fix})"
         )
-    net = build_network(card)
-    net.load_state_dict(_read_state_dict(data, path, net), strict=True)
-    return LoadedModel(card, net.to(device).eval(), sha256, device, model_dir)
+    return data
 
 
-
-def _read_state_dict(data: bytes, path: Path, net: nn.Module) -> dict[str, torch.Tensor]:
+def read_state_dict(data: bytes, path: Path, net: nn.Module, fix: str) -> dict[str, torch.Tensor]:
+    """`data` as a state_dict that fits `net` exactly, with finite values, or a MonitorError."""
     try:
         state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as exc:  # any failure to unpickle/unzip means a corrupt or truncated file
         raise MonitorError(f"model weights {path} are corrupt or truncated "
-                           f"({type(exc).__name__}); {_FIX}") from None
+                           f"({type(exc).__name__}); {fix}") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise MonitorError(f"model weights {path} are not a PyTorch state_dict; {_FIX}")
-    _check_fits(state, net.state_dict(), path)
+        raise MonitorError(f"model weights {path} are not a PyTorch state_dict; {fix}")
+    _check_fits(state, net.state_dict(), path, fix)
     bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:
         raise MonitorError(f"model weights {path} contain NaN or infinite values "
-                           f"(e.g. {bad[0]}); {_FIX}")
+                           f"(e.g. {bad[0]}); {fix}")
     return state
 
 
-def _check_fits(state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor], path: Path) -> None:
+def _check_fits(state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor], path: Path,
+                fix: str) -> None:
     """Name what differs, so weights of another architecture are refused with a reason."""
     missing = sorted(expected.keys() - state.keys())
     unexpected = sorted(state.keys() - expected.keys())
@@ -92,5 +99,5 @@ def _check_fits(state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor
                  f"{len(wrong)} wrong shape (e.g. {sorted(wrong)[0]})" if wrong else ""]
         raise MonitorError(
             f"model weights {path} do not fit the card's architecture: "
-            f"{', '.join(p for p in parts if p)}; they are from another model ({_FIX})"
+            f"{', '.join(p for p in parts if p)}; they are from another model ({fix})"
         )
