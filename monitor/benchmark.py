@@ -24,11 +24,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     bench = sub.add_parser("bench", help="measure the pipeline on a recording (and the naive baseline)")
     bench.add_argument("--source", required=True, help="a video file")
     bench.add_argument("--baseline", action="store_true", help="also run the naive baseline")
-    bench.add_argument("--sources", type=int, default=1, help="analyse N copies together (batched)")
+    bench.add_argument("--sources", type=_count, default=1, help="analyse N copies together (batched)")
     bench.add_argument("--realtime", action="store_true", help="pace the file like a 30 fps camera")
     bench.add_argument("--json", type=Path, help="write the figures as one JSON object here")
     bench.add_argument("--config", type=Path, help="TOML settings file")
     bench.set_defaults(handler=cmd_bench)
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"must be 1..64 (got {value})")
+    return value
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -42,29 +49,27 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def run_bench(settings: Settings, source: str, sources: int = 1, realtime: bool = False,
               baseline: bool = False) -> dict[str, Any]:
-    from monitor.pipeline.runner import Monitor, run_together
+    from monitor.pipeline.session import Session
     from monitor.scoring.scorer import Scorer
 
     scorer = Scorer(settings.scoring)
     seen: list[dict[int, bool]] = [{} for _ in range(sources)]
     with tempfile.TemporaryDirectory(prefix="painmon-bench-") as tmp:
-        monitors = []
+        session = Session(settings, scorer)
         for k in range(sources):
             db = StoreSettings(url=f"sqlite:///{Path(tmp) / f'bed{k}.db'}")
-            monitors.append(Monitor(
-                settings.model_copy(update={"store": db}), source, realtime=realtime, scorer=scorer,
-                on_frame=lambda r, k=k: seen[k].__setitem__(r.packet.index, r.observation.faces_seen)))
+            session.add(source, settings.model_copy(update={"store": db}), realtime=realtime,
+                        on_frame=lambda r, k=k: seen[k].__setitem__(r.packet.index,
+                                                                    r.observation.faces_seen))
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        if sources == 1:
-            summaries = [monitors[0].run()]
-        else:
-            summaries = run_together(monitors)
+        summaries = session.run()
         wall = time.perf_counter() - wall0
         cpu = time.process_time() - cpu0
     frames = sum(s.frames for s in summaries)
-    latencies = np.array([x for m in monitors for x in m.stages.latencies]) * 1000
-    stages = {name: 1000 * sum(m.stages.total.get(name, 0.0) for m in monitors) / max(frames, 1)
-              for name in ("decode", "detect", "score", "signal", "store")}
+    latencies = np.array([x for ch in session.channels for x in ch.latencies]) * 1000
+    totals = session.loop.stages.total
+    stages = {name: 1000 * totals.get(name, 0.0) / max(frames, 1)
+              for name in ("decode", "detect", "score", "signal+store", "audio")}
     result: dict[str, Any] = {
         "source": source, "sources": sources, "realtime": realtime,
         "device": scorer.device_description,
@@ -74,7 +79,7 @@ def run_bench(settings: Settings, source: str, sources: int = 1, realtime: bool 
         "fps_per_source": frames / wall / sources,
         "latency_ms_p50": float(np.percentile(latencies, 50)) if latencies.size else None,
         "latency_ms_p95": float(np.percentile(latencies, 95)) if latencies.size else None,
-        "dropped_frames": sum(m.source.status().dropped for m in monitors),
+        "dropped_frames": sum(ch.source.status().dropped for ch in session.channels),
         "stages_ms": stages,
         "cpu_percent": 100.0 * cpu / wall,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

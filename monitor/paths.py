@@ -53,6 +53,11 @@ def log_dir() -> Path:
     return platformdirs.user_log_path(APP_NAME, appauthor=False)
 
 
+def state_dir() -> Path:
+    """Run-time state that must survive a crash, e.g. the monitor processes' leases."""
+    return platformdirs.user_state_path(APP_NAME, appauthor=False)
+
+
 def cache_dir() -> Path:
     """Rebuildable data only (training's face boxes): safe to delete."""
     return platformdirs.user_cache_path(APP_NAME, appauthor=False)

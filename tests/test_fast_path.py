@@ -12,7 +12,8 @@ import pytest
 
 from monitor.config import Settings, StoreSettings, VisionSettings
 from monitor.packets import FaceStatus, FramePacket
-from monitor.pipeline.runner import Monitor, run_together
+from monitor.pipeline.runner import Monitor
+from monitor.pipeline.session import Session
 from monitor.scoring.scorer import Scorer
 from monitor.vision.finder import FaceFinder
 from monitor.vision.geometry import iou
@@ -81,15 +82,19 @@ def test_sources_batched_together_match_one_source(shared_data: Path, tmp_path: 
     clip = str(shared_data / "video/tears_of_steel.mp4")
     scorer = Scorer(Settings().scoring)
 
-    def monitor(k: int, sink: dict) -> Monitor:
-        settings = Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / f'bed{k}.db'}"))
-        return Monitor(settings, clip, scorer=scorer,
-                       on_frame=lambda r: sink.__setitem__(r.packet.index, (r.score.status, r.score.p)))
+    def bed(k: int) -> Settings:
+        return Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / f'bed{k}.db'}"))
+
+    def sink_into(sink: dict):
+        return lambda r: sink.__setitem__(r.packet.index, (r.score.status, r.score.p))
 
     alone: dict = {}
-    monitor(0, alone).run()
+    Monitor(bed(0), clip, scorer=scorer, on_frame=sink_into(alone)).run()
     together = [{}, {}, {}]
-    summaries = run_together([monitor(k + 1, together[k]) for k in range(3)])
+    session = Session(Settings(), scorer)
+    for k in range(3):
+        session.add(clip, bed(k + 1), on_frame=sink_into(together[k]))
+    summaries = session.run()
     assert [s.frames for s in summaries] == [240, 240, 240]
     assert all(s.end_reason == "source_ended" for s in summaries)
     for sink in together:
@@ -97,6 +102,40 @@ def test_sources_batched_together_match_one_source(shared_data: Path, tmp_path: 
         for i, (status, p) in alone.items():
             assert sink[i][0] is status
             assert (p is None and sink[i][1] is None) or abs(sink[i][1] - p) < 1e-4
+
+
+def test_live_sources_together_in_real_time(shared_data: Path, tmp_path: Path):
+    """Two paced sources in one loop: a source with no frame yet is waited for, not read as a
+    frame (`painmon bench --sources 2 --realtime` ended in AttributeError on None.t)."""
+    clip = str(shared_data / "video/tears_of_steel.mp4")
+    session = Session(Settings())
+    for k in range(2):
+        session.add(clip, Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / f'b{k}.db'}")),
+                    realtime=True)
+    summaries = session.run()
+    assert [s.end_reason for s in summaries] == ["source_ended", "source_ended"]
+    assert all(s.frames > 100 for s in summaries), [s.frames for s in summaries]
+
+
+def test_a_model_error_reaches_the_engine_of_each_source_in_the_batch(shared_data: Path,
+                                                                       tmp_path: Path):
+    """Not only the first source's: every bed whose faces the model failed on shows MODEL_ERROR."""
+    from monitor.scoring.scorer import ModelOutputError
+
+    class FailingScorer(Scorer):
+        def score(self, crops):
+            raise ModelOutputError("model returned NaN")
+
+    clip = str(shared_data / "video/tears_of_steel.mp4")
+    session = Session(Settings(), FailingScorer(Settings().scoring))
+    events: list[list] = [[], []]
+    for k in range(2):
+        session.add(clip, Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / f'm{k}.db'}")),
+                    on_drain=lambda ev, _ep, k=k: events[k].extend(ev))
+    session.run()
+    for k in range(2):
+        raised = [e for e in events[k] if e.kind == "MODEL_ERROR" and e.transition == "raised"]
+        assert raised, f"source {k} never showed MODEL_ERROR"
 
 
 def test_live_source_searches_in_the_background_without_losing_faces(shared_data: Path, tmp_path: Path):

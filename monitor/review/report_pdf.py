@@ -43,7 +43,8 @@ TICK_STEPS_S = (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 
 # PIPP-R-style band of the pain-face share F (ALARMS.md)
 FACE_BANDS = {0: "0 (<10%)", 1: "1 (10-39%)", 2: "2 (40-69%)", 3: "3 (70%+)"}
 SESSION_ENDS = {"completed": "completed", "stopped_by_user": "stopped by a user",
-                "source_ended": "end of video / camera closed", "crashed": "crashed"}
+                "source_ended": "end of video / camera closed",
+                "source_failed": "video damaged / camera failed", "crashed": "crashed"}
 DISCLAIMER = ("painmon estimates facial pain expression from video. It is not a certified medical "
               "device: it supports, and never replaces, clinical pain assessment (e.g. NIPS).")
 

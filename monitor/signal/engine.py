@@ -18,7 +18,8 @@ from monitor.signal.alarm import AlarmSignal
 from monitor.signal.records import (ALARM_KINDS, HIGH, LOW, MEDIUM, MONITORING, NO_FACE, PAIN,
                                     POOR_SIGNAL, PROCEDURE, RANK, REPORTED_KINDS, RESOLVED,
                                     SESSION_ENDED, SIGNAL_LOST, STANDBY, TECHNICAL_KINDS,
-                                    AlarmEvent, AlarmState, EpisodeRecord, Snapshot, Tone)
+                                    AlarmEvent, AlarmKind, AlarmState, EpisodeRecord, EventKind,
+                                    Priority, Snapshot, Tone, Transition)
 from monitor.signal.smoothing import FaceShare, Smoother, face_band, s_band
 from monitor.signal.technical import TechnicalWatch
 from monitor.signal.timing import earliest, is_due
@@ -64,7 +65,7 @@ class AlarmEngine:
         self._changed: set[int] = set()
         self._reminder_due = False
         self._ended = False
-        self._emit("SESSION", None, "started")
+        self._emit(EventKind.SESSION, None, Transition.STARTED)
 
     # --- inputs -----------------------------------------------------------------------------
 
@@ -99,11 +100,12 @@ class AlarmEngine:
         self._watch.heartbeat(self._enter(t))
         self._settle()
 
-    def technical(self, t: float, kind: str, active: bool, detail: str = "") -> None:
+    def technical(self, t: float, kind: str, active: bool, detail: str = "",
+                  reporter: str = "") -> None:
         """A stage reports a technical condition it sees (see technical.py for who times what)."""
         if kind not in REPORTED_KINDS:
             raise ValueError(f"unknown technical report {kind!r} (expected one of {REPORTED_KINDS})")
-        self._watch.report(self._enter(t), kind, bool(active), detail)
+        self._watch.report(self._enter(t), kind, bool(active), detail, reporter)
         self._settle()
 
     def acknowledge(self, t: float, user: str = "bedside", kind: str | None = None) -> None:
@@ -114,14 +116,14 @@ class AlarmEngine:
         for key, alarm in list(self._alarms.items()):
             if kind is not None and alarm.kind != kind:
                 continue
-            self._emit(alarm.kind, alarm.priority, "acknowledged", user, alarm.episode)
+            self._emit(alarm.kind, alarm.priority, Transition.ACKNOWLEDGED, user, alarm.episode)
             episode = self._episodes.get(alarm.episode)
             if episode is not None and episode.ack_at is None:
                 episode.ack_at, episode.ack_by = now, user
                 self._changed.add(episode.number)
             if alarm.latched:
                 del self._alarms[key]
-                self._emit(alarm.kind, alarm.priority, "cleared", user, alarm.episode, "latch acknowledged")
+                self._emit(alarm.kind, alarm.priority, Transition.CLEARED, user, alarm.episode, "latch acknowledged")
             else:
                 alarm.unacked = False
                 alarm.silenced_until = now + self._settings.ack_silence_s
@@ -132,7 +134,7 @@ class AlarmEngine:
         """Silence all audio for audio_pause_max_s from now; visual signals stay."""
         now = self._enter(t)
         self._paused_until = now + self._settings.audio_pause_max_s
-        self._emit("AUDIO", None, "audio_paused", user or "bedside", detail=f"until {self._paused_until:.1f}")
+        self._emit(EventKind.AUDIO, None, Transition.AUDIO_PAUSED, user or "bedside", detail=f"until {self._paused_until:.1f}")
         self._settle()
 
     def procedure_start(self, t: float, minutes: float | None = None, reason: str = "",
@@ -148,7 +150,7 @@ class AlarmEngine:
             self._end_standby(user)
         self._mode = PROCEDURE
         self._mode_until = now + minutes * SECONDS_PER_MINUTE
-        self._emit("MODE", None, "procedure_started", user, detail=f"{reason}; {minutes:g} min".lstrip("; "))
+        self._emit(EventKind.MODE, None, Transition.PROCEDURE_STARTED, user, detail=f"{reason}; {minutes:g} min".lstrip("; "))
         if self._open is not None and self._open.mode != PROCEDURE:
             self._open.mode = PROCEDURE
             self._changed.add(self._open.number)
@@ -169,7 +171,7 @@ class AlarmEngine:
             self._mode = STANDBY
             overdue = now + self._settings.standby_max_min * SECONDS_PER_MINUTE
             self._mode_until = self._standby_reminder = overdue
-            self._emit("MODE", None, "standby_started", user)
+            self._emit(EventKind.MODE, None, Transition.STANDBY_STARTED, user)
             self._smoother.forget()
             self._share.clear()
             self._s_changed()
@@ -187,7 +189,7 @@ class AlarmEngine:
         old, new = self._settings.model_dump(), settings.model_dump()
         changed = [f"{key}: {old[key]!r} -> {new[key]!r}" for key in new if new[key] != old[key]]
         if changed:
-            self._emit("SETTINGS", None, "settings_changed", user or "bedside", detail="; ".join(changed))
+            self._emit(EventKind.SETTINGS, None, Transition.SETTINGS_CHANGED, user or "bedside", detail="; ".join(changed))
             self._settings = settings
             for part in (self._smoother, self._share, self._run, self._watch):
                 part.settings = settings
@@ -204,7 +206,7 @@ class AlarmEngine:
         self._enter(t)
         for change in self._run.finish(self._now):
             self._on_pain(change)
-        self._emit("SESSION", None, "ended", detail=reason)
+        self._emit(EventKind.SESSION, None, Transition.ENDED, detail=reason)
         self._ended = True
 
     # --- outputs ----------------------------------------------------------------------------
@@ -288,13 +290,13 @@ class AlarmEngine:
         self._sync_technical()
         if is_due(self._paused_until, now):
             self._paused_until = None
-            self._emit("AUDIO", None, "audio_resumed")
+            self._emit(EventKind.AUDIO, None, Transition.AUDIO_RESUMED)
         if self._mode == PROCEDURE and is_due(self._mode_until, now):
             self._end_procedure(None, "expired")
         if is_due(self._standby_reminder_at(), now):
             self._standby_reminder = now + self._settings.reminder_every_s
             self._reminder_due = True
-            self._emit("MODE", None, "standby_overdue")
+            self._emit(EventKind.MODE, None, Transition.STANDBY_OVERDUE)
         for alarm in list(self._alarms.values()):
             self._alarm_timers(alarm)
 
@@ -314,10 +316,10 @@ class AlarmEngine:
             self._escalate(alarm, HIGH, f"S >= T_high for {self._settings.d_high_s:g} s")
         elif isinstance(change, run.SignalLost):
             alarm.signal_lost = True
-            self._emit(PAIN, alarm.priority, "signal_lost", episode=episode.number, detail=self._s_reason())
+            self._emit(PAIN, alarm.priority, Transition.SIGNAL_LOST, episode=episode.number, detail=self._s_reason())
         elif isinstance(change, run.SignalResumed):
             alarm.signal_lost = False
-            self._emit(PAIN, alarm.priority, "signal_resumed", episode=episode.number)
+            self._emit(PAIN, alarm.priority, Transition.SIGNAL_RESUMED, episode=episode.number)
         elif isinstance(change, run.Ended):
             self._pain_ended(episode, alarm, change)
 
@@ -342,24 +344,24 @@ class AlarmEngine:
         alarm.raise_(change.t, episode.max_priority)
         alarm.signal_lost = False
         self._changed.add(episode.number)
-        self._emit(PAIN, alarm.priority, "raised", episode=episode.number, detail=detail)
+        self._emit(PAIN, alarm.priority, Transition.RAISED, episode=episode.number, detail=detail)
 
     def _pain_ended(self, episode: _Episode, alarm: AlarmSignal, change: run.Ended) -> None:
         episode.end, episode.end_reason, episode.stats = change.end, change.reason, change.stats
         self._open = None
         self._last_resolved = episode if change.reason == RESOLVED else None
         self._changed.add(episode.number)
-        self._emit(PAIN, alarm.priority, "ended", episode=episode.number, detail=change.reason)
+        self._emit(PAIN, alarm.priority, Transition.ENDED, episode=episode.number, detail=change.reason)
         alarm.active = False
         must_latch = change.reason == SIGNAL_LOST or alarm.unacked
         if must_latch and change.reason != SESSION_ENDED and self._mode != PROCEDURE:
             alarm.latched = True
             alarm.latch_span = (episode.start, change.end)
             alarm.next_reminder = self._now + self._settings.reminder_every_s
-            self._emit(PAIN, alarm.priority, "latched", episode=episode.number)
+            self._emit(PAIN, alarm.priority, Transition.LATCHED, episode=episode.number)
         else:
             del self._alarms[(PAIN, episode.number)]
-            self._emit(PAIN, alarm.priority, "cleared", episode=episode.number)
+            self._emit(PAIN, alarm.priority, Transition.CLEARED, episode=episode.number)
 
     # --- alarms -----------------------------------------------------------------------------
 
@@ -372,12 +374,12 @@ class AlarmEngine:
             if kind not in held:
                 if alarm is not None:
                     del self._alarms[key]
-                    self._emit(kind, alarm.priority, "cleared")
+                    self._emit(kind, alarm.priority, Transition.CLEARED)
                 continue
             priority = held[kind]
             if alarm is None:
                 self._alarms[key] = AlarmSignal(kind, priority, now)
-                self._emit(kind, priority, "raised", detail=self._watch.detail(kind))
+                self._emit(kind, priority, Transition.RAISED, detail=self._watch.detail(kind))
             else:
                 if kind in BLIND_KINDS and is_due(alarm.since + self._settings.blind_escalate_s, now):
                     priority = MEDIUM
@@ -389,19 +391,19 @@ class AlarmEngine:
         if alarm.episode is not None:
             self._episodes[alarm.episode].max_priority = priority
             self._changed.add(alarm.episode)
-        self._emit(alarm.kind, priority, "escalated", episode=alarm.episode, detail=detail)
+        self._emit(alarm.kind, priority, Transition.ESCALATED, episode=alarm.episode, detail=detail)
 
     def _alarm_timers(self, alarm: AlarmSignal) -> None:
         now = self._now
         if alarm.active and is_due(alarm.silenced_until, now):
             alarm.silenced_until = None
-            self._emit(alarm.kind, alarm.priority, "silence_ended", episode=alarm.episode)
+            self._emit(alarm.kind, alarm.priority, Transition.SILENCE_ENDED, episode=alarm.episode)
         if is_due(self._escalate_at(alarm), now):
             self._escalate(alarm, HIGH, f"unacknowledged for {self._settings.escalate_after_s:g} s")
         if is_due(self._reminder_at(alarm), now):
             alarm.next_reminder = now + self._settings.reminder_every_s
             self._reminder_due = True
-            self._emit(alarm.kind, alarm.priority, "reminder", episode=alarm.episode)
+            self._emit(alarm.kind, alarm.priority, Transition.REMINDER, episode=alarm.episode)
 
     def _pain_audio_suppressed(self) -> bool:
         return self._mode in (PROCEDURE, STANDBY)
@@ -433,14 +435,14 @@ class AlarmEngine:
         self._mode, self._mode_until = MONITORING, None
         self._last_procedure_end = self._now
         self._pain_audio_back()
-        self._emit("MODE", None, "procedure_ended", user, detail=detail)
+        self._emit(EventKind.MODE, None, Transition.PROCEDURE_ENDED, user, detail=detail)
 
     def _end_standby(self, user: str) -> None:
         self._mode = MONITORING
         self._mode_until = self._standby_reminder = None
         self._watch.restart(self._now)
         self._pain_audio_back()
-        self._emit("MODE", None, "standby_ended", user)
+        self._emit(EventKind.MODE, None, Transition.STANDBY_ENDED, user)
 
     def _pain_audio_back(self) -> None:
         """Pain audio returns: the unattended-time escalation counts afresh from now."""
@@ -469,7 +471,8 @@ class AlarmEngine:
             ack_at=episode.ack_at, ack_by=episode.ack_by, mode=episode.mode,
         )
 
-    def _emit(self, kind: str, priority: str | None, transition: str, user: str | None = None,
+    def _emit(self, kind: AlarmKind | EventKind, priority: Priority | None, transition: Transition,
+              user: str | None = None,
               episode: int | None = None, detail: str = "") -> None:
         self._events.append(AlarmEvent(self._now, kind, priority, transition, user, episode, detail))
 

@@ -3,27 +3,97 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-PAIN = "PAIN"
-NO_FACE = "NO_FACE"
-POOR_SIGNAL = "POOR_SIGNAL"
-CAMERA_LOST = "CAMERA_LOST"
-PIPELINE_STALLED = "PIPELINE_STALLED"
-MODEL_ERROR = "MODEL_ERROR"
-STORAGE_FAILING = "STORAGE_FAILING"
-STORAGE_BUFFER_HALF = "STORAGE_BUFFER_HALF"  # a report only: escalates STORAGE_FAILING
+
+class AlarmKind(StrEnum):
+    """Alarm conditions; the values are what the store keeps in `alarm_event.kind`."""
+
+    PAIN = "PAIN"
+    CRYING = "CRYING"
+    NO_FACE = "NO_FACE"
+    POOR_SIGNAL = "POOR_SIGNAL"
+    CAMERA_LOST = "CAMERA_LOST"
+    MICROPHONE_LOST = "MICROPHONE_LOST"
+    PIPELINE_STALLED = "PIPELINE_STALLED"
+    MODEL_ERROR = "MODEL_ERROR"
+    STORAGE_FAILING = "STORAGE_FAILING"
+    STORAGE_BUFFER_HALF = "STORAGE_BUFFER_HALF"  # a report only: escalates STORAGE_FAILING
+
+
+class EventKind(StrEnum):
+    """Logged transitions that are not alarms."""
+
+    SESSION = "SESSION"
+    AUDIO = "AUDIO"
+    MODE = "MODE"
+    SETTINGS = "SETTINGS"
+    SUBJECT = "SUBJECT"
+    ACTION = "ACTION"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Mode(StrEnum):
+    MONITORING = "monitoring"
+    PROCEDURE = "procedure"
+    STANDBY = "standby"
+
+
+class Transition(StrEnum):
+    """ALARMS.md "Every transition is logged": the values of `alarm_event.transition`."""
+
+    STARTED = "started"
+    RAISED = "raised"
+    ESCALATED = "escalated"
+    ACKNOWLEDGED = "acknowledged"
+    SILENCE_ENDED = "silence_ended"
+    REMINDER = "reminder"
+    SIGNAL_LOST = "signal_lost"
+    SIGNAL_RESUMED = "signal_resumed"
+    ENDED = "ended"
+    LATCHED = "latched"
+    CLEARED = "cleared"
+    AUDIO_PAUSED = "audio_paused"
+    AUDIO_RESUMED = "audio_resumed"
+    PROCEDURE_STARTED = "procedure_started"
+    PROCEDURE_ENDED = "procedure_ended"
+    STANDBY_STARTED = "standby_started"
+    STANDBY_ENDED = "standby_ended"
+    STANDBY_OVERDUE = "standby_overdue"
+    SETTINGS_CHANGED = "settings_changed"
+    SUBJECT_CHANGED = "subject_changed"
+    FAILED = "failed"
+
+
+class EpisodeEnd(StrEnum):
+    RESOLVED = "resolved"
+    SIGNAL_LOST = "signal_lost"
+    SESSION_ENDED = "session_ended"
+    CRASHED = "crashed"
+
+
+PAIN, CRYING = AlarmKind.PAIN, AlarmKind.CRYING
+NO_FACE, POOR_SIGNAL = AlarmKind.NO_FACE, AlarmKind.POOR_SIGNAL
+CAMERA_LOST, MICROPHONE_LOST = AlarmKind.CAMERA_LOST, AlarmKind.MICROPHONE_LOST
+PIPELINE_STALLED, MODEL_ERROR = AlarmKind.PIPELINE_STALLED, AlarmKind.MODEL_ERROR
+STORAGE_FAILING, STORAGE_BUFFER_HALF = AlarmKind.STORAGE_FAILING, AlarmKind.STORAGE_BUFFER_HALF
 
 TECHNICAL_KINDS = (CAMERA_LOST, PIPELINE_STALLED, MODEL_ERROR, NO_FACE, POOR_SIGNAL, STORAGE_FAILING)
 ALARM_KINDS = (PAIN, *TECHNICAL_KINDS)
 REPORTED_KINDS = (CAMERA_LOST, PIPELINE_STALLED, MODEL_ERROR, STORAGE_FAILING, STORAGE_BUFFER_HALF)
 
-LOW, MEDIUM, HIGH = "low", "medium", "high"
+LOW, MEDIUM, HIGH = Priority.LOW, Priority.MEDIUM, Priority.HIGH
 RANK = {LOW: 0, MEDIUM: 1, HIGH: 2}
 SYMBOL = {LOW: "!", MEDIUM: "!!", HIGH: "!!!"}
 
-MONITORING, PROCEDURE, STANDBY = "monitoring", "procedure", "standby"
+MONITORING, PROCEDURE, STANDBY = Mode.MONITORING, Mode.PROCEDURE, Mode.STANDBY
 
-RESOLVED, SIGNAL_LOST, SESSION_ENDED = "resolved", "signal_lost", "session_ended"
+RESOLVED, SIGNAL_LOST, SESSION_ENDED = EpisodeEnd.RESOLVED, EpisodeEnd.SIGNAL_LOST, EpisodeEnd.SESSION_ENDED
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ class TechnicalWatch:
         self._last_frame = 0.0
         self._face_ref = 0.0  # last face found (scored or poor quality), or a restart
         self._scored_ref = 0.0  # last scored face, or a restart
-        self._reports: dict[str, tuple[float, str]] = {}  # active reports: since, detail
+        self._reports: dict[str, tuple[float, str]] = {}  # active conditions: since, detail
+        self._reporters: dict[str, set[str]] = {}  # who reports each active condition
 
     def heartbeat(self, t: float) -> None:
         if not self.armed:
@@ -49,11 +50,17 @@ class TechnicalWatch:
         self._face_ref = max(self._face_ref, t)
         self._scored_ref = max(self._scored_ref, t)
 
-    def report(self, t: float, kind: str, active: bool, detail: str) -> None:
+    def report(self, t: float, kind: str, active: bool, detail: str, reporter: str = "") -> None:
+        """A condition holds while any of its reporters says so (the loop sees an old frame, the
+        watchdog a loop that does not move: both are PIPELINE_STALLED)."""
+        reporters = self._reporters.setdefault(kind, set())
         if active:
+            reporters.add(reporter)
             since = self._reports.get(kind, (t, ""))[0]
             self._reports[kind] = (since, detail)
-        elif self._reports.pop(kind, None) is not None and kind == CAMERA_LOST:
+            return
+        reporters.discard(reporter)
+        if not reporters and self._reports.pop(kind, None) is not None and kind == CAMERA_LOST:
             self.restart(t)
 
     def detail(self, kind: str) -> str:

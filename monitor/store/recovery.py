@@ -2,8 +2,10 @@
 left open. They are closed `crashed` (not `signal_lost`, so a crash stays visible in review) at
 the last trace the dead process left: its heartbeat and its last stored sample.
 
-Only this monitor's rows are touched (a ward's central database holds every bed's sessions), and
-never a session that this process opened itself (several sources run in one process).
+Only this computer's rows are touched (a ward's central database holds every bed's sessions), and
+never a session whose writing process is still alive: each process holds a lease
+(monitor.store.lease), so a second `painmon` beside the bedside monitor leaves its session alone.
+Rows written before instances were recorded (no `instance_id`) fall back to "not opened here".
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.store.database import explain
+from monitor.store.lease import is_alive
 from monitor.store.schema import (
     AUDIT,
     EPISODE,
@@ -47,11 +50,11 @@ def _close(engine: Engine, monitor_id: str) -> list[int]:
     closed = []
     with engine.begin() as conn:
         orphans = conn.execute(
-            select(SESSION.c.id, SESSION.c.started_at, SESSION.c.heartbeat_at)
+            select(SESSION.c.id, SESSION.c.started_at, SESSION.c.heartbeat_at, SESSION.c.instance_id)
             .where((SESSION.c.monitor_id == monitor_id) & SESSION.c.ended_at.is_(None))
         ).all()
-        for session_id, started_at, heartbeat_at in orphans:
-            if (url, session_id) in OPENED_HERE:
+        for session_id, started_at, heartbeat_at, instance_id in orphans:
+            if (url, session_id) in OPENED_HERE or (instance_id and is_alive(instance_id)):
                 continue
             of_session = SAMPLE.c.session_id == session_id
             last_t, frames, scored = conn.execute(
@@ -68,7 +71,7 @@ def _close(engine: Engine, monitor_id: str) -> list[int]:
                     end_reason="crashed", end_at=end_at))
             conn.execute(insert(AUDIT).values(
                 session_id=session_id, at=datetime.now(timezone.utc), action="session_crashed",
-                detail_json=json.dumps({"monitor_id": monitor_id,
+                detail_json=json.dumps({"monitor_id": monitor_id, "instance_id": instance_id,
                                         "episodes_closed": len(episodes)})))
             log.warning("session %d of %s was left open by a stopped process: closed as crashed "
                         "(%d open episode(s) closed)", session_id, monitor_id, len(episodes))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from enum import StrEnum
 
 from sqlalchemy import (
     DateTime,
@@ -28,8 +29,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SESSION_END_REASONS = frozenset({"completed", "stopped_by_user", "source_ended", "crashed"})
-EPISODE_END_REASONS = frozenset({"resolved", "signal_lost", "session_ended", "crashed"})
+from monitor.signal.records import EpisodeEnd
+
+
+
+class SessionEnd(StrEnum):
+    """Why a session ended: the values of `monitoring_session.end_reason`."""
+
+    COMPLETED = "completed"
+    STOPPED_BY_USER = "stopped_by_user"
+    SOURCE_ENDED = "source_ended"
+    SOURCE_FAILED = "source_failed"  # a damaged file or a source that gave up: what came is kept
+    CRASHED = "crashed"
+
+
+SESSION_END_REASONS = frozenset(SessionEnd)
+EPISODE_END_REASONS = frozenset(EpisodeEnd)
 
 # Named constraints, so that later batch migrations on SQLite can find and alter them.
 NAMING_CONVENTION = {
@@ -102,6 +117,8 @@ class MonitoringSession(Base):
     # insert, so nullable only to keep it optional for the writer.
     uid: Mapped[str | None] = mapped_column(String(32), unique=True, index=True, default=new_uid)
     purged_at: Mapped[datetime | None]  # data removed by `painmon purge`; the row stays for audit
+    instance_id: Mapped[str | None] = mapped_column(String(32))  # the writing process (lease.py)
+    audio: Mapped[str | None]  # what it heard (microphone, sound track); null: no microphone
 
 
 class Sample(Base):
@@ -124,6 +141,9 @@ class Sample(Base):
     p_mean: Mapped[float | None]
     p_max: Mapped[float | None]
     origin_id: Mapped[int | None]  # id in the bedside database it was forwarded from
+    c: Mapped[float | None]  # smoothed cry cue; null when unknown or no microphone
+    cry_max: Mapped[float | None]  # highest cry score of the second's sound windows
+    m: Mapped[float | None]  # movement cue; null when unknown
 
 
 class FrameTrace(Base):
@@ -167,9 +187,10 @@ class Episode(Base):
     ack_at: Mapped[float | None]
     ack_by: Mapped[str | None]
     mode: Mapped[str | None]
+    cues: Mapped[str | None]  # which cues carried the alarm, e.g. "face+cry"
 
 
-class AlarmEvent(Base):
+class AlarmEventRow(Base):
     """Every alarm transition (raised, escalated, acknowledged, ...) with who acted, if anyone."""
 
     __tablename__ = "alarm_event"
@@ -238,6 +259,6 @@ SESSION = MonitoringSession.__table__
 SAMPLE = Sample.__table__
 TRACE = FrameTrace.__table__
 EPISODE = Episode.__table__
-EVENT = AlarmEvent.__table__
+EVENT = AlarmEventRow.__table__
 ANNOTATION = Annotation.__table__
 AUDIT = AuditEvent.__table__

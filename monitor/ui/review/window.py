@@ -53,7 +53,8 @@ PRIORITIES = (("any priority", 0), ("low and above", 1), ("medium and above", 2)
 NOT_A_DEVICE = ("Not a certified medical device: an estimate of facial pain expression that "
                 "supports, never replaces, clinical pain assessment.")
 SESSION_ENDS = {"completed": "completed", "stopped_by_user": "stopped by user",
-                "source_ended": "video/camera ended", "crashed": "crashed"}
+                "source_ended": "video/camera ended",
+                "source_failed": "video/camera failed", "crashed": "crashed"}
 
 
 class ReviewWindow(QMainWindow):

@@ -1,0 +1,212 @@
+"""One monitored bed inside a session: its source, face finder, alarm engine and record.
+
+The loop drives a channel from its own thread; the watchdog reports a stall into it from another,
+so `lock` guards the engine and the record (held only for the short, pure signal and store steps,
+never while detecting or scoring, so a hang there leaves it free for the watchdog).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import queue
+import threading
+import time
+from typing import Callable
+
+from monitor.capture.sources import Source
+from monitor.config import Settings
+from monitor.packets import AudioBlock, FaceObservation, FaceStatus, FramePacket, FrameScore
+from monitor.pipeline.clock import SessionClock
+from monitor.pipeline.recorder import Recorder
+from monitor.pipeline.results import FrameResult, Summary
+from monitor.signal.actions import UserAction
+from monitor.signal.engine import AlarmEngine
+from monitor.signal.records import (CAMERA_LOST, MODEL_ERROR, PIPELINE_STALLED, STORAGE_BUFFER_HALF,
+                                    STORAGE_FAILING, AlarmEvent, EpisodeRecord, EventKind,
+                                    Snapshot, Transition)
+from monitor.store.schema import SessionEnd
+from monitor.vision.finder import FaceFinder
+
+log = logging.getLogger(__name__)
+
+STALL_LOCK_TIMEOUT_S = 0.5
+
+
+class Channel:
+    def __init__(
+        self,
+        settings: Settings,
+        source: Source,
+        finder: FaceFinder,
+        recorder: Recorder,
+        clock: SessionClock,
+        summary: Summary,
+        on_frame: Callable[[FrameResult], None] | None = None,
+        on_tick: Callable[[Snapshot], None] | None = None,
+        on_drain: Callable[[list[AlarmEvent], list[EpisodeRecord]], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.source = source
+        self.finder = finder
+        self.recorder = recorder
+        self.clock = clock
+        self.summary = summary
+        self.engine = AlarmEngine(settings.alarms)
+        self.lock = threading.RLock()
+        self.live = source.live
+        self.finished = False
+        self._on_frame, self._on_tick, self._on_drain = on_frame, on_tick, on_drain
+        self._actions: queue.SimpleQueue[UserAction] = queue.SimpleQueue()
+        self._last_t: float | None = None
+        self._read_at = 0.0
+        self.latencies: collections.deque[float] = collections.deque(maxlen=100_000)  # for bench
+
+    def now(self) -> float:
+        """Live: the session clock; a file: the time of its last frame (the file's own clock)."""
+        return self.clock.now() if self.live else (self._last_t or 0.0)
+
+    # --- user actions (any thread in, the loop thread applies) ------------------------------
+
+    def act(self, action: UserAction) -> None:
+        self._actions.put(action)
+
+    def apply_actions(self) -> None:
+        while True:
+            try:
+                action = self._actions.get_nowait()
+            except queue.Empty:
+                return
+            with self.lock:
+                try:
+                    action.apply(self.engine, self.now())
+                except Exception as exc:  # a failed action is shown and recorded; monitoring goes on
+                    log.exception("user action %r failed", action)
+                    event = AlarmEvent(self.engine.snapshot().t, EventKind.ACTION, None,
+                                       Transition.FAILED, getattr(action, "user", None),
+                                       None, f"{type(action).__name__}: {exc}")
+                    self._publish([event], [])
+                self._drain()
+
+    # --- the loop's steps --------------------------------------------------------------------
+
+    def observe(self, packet: FramePacket) -> FaceObservation:
+        self._read_at = time.perf_counter()
+        if self.live:
+            waited = self.clock.now() - packet.t
+            with self.lock:
+                self.engine.technical(packet.t, PIPELINE_STALLED,
+                                      waited > self.settings.alarms.stalled_after_s,
+                                      f"frame waited {waited:.1f} s", reporter="frame age")
+        return self.finder.observe(packet)
+
+    def model_result(self, t: float, error: str | None) -> None:
+        with self.lock:
+            self.engine.technical(t, MODEL_ERROR, error is not None, error or "")
+
+    def conclude(self, packet: FramePacket, observation: FaceObservation, p: float | None) -> None:
+        """Signal, alarms, record and display for one frame; a face the model failed on is not scored."""
+        status = observation.status
+        if status is FaceStatus.SCORED and p is None:
+            status = FaceStatus.POOR_QUALITY
+        with self.lock:
+            self.engine.frame(packet.t, status, p)
+            snapshot = self.engine.snapshot()
+            self._count(packet.t, status)
+            self.recorder.frame(packet.t, status, p, snapshot)
+            self._drain()
+        latency = self.clock.now() - packet.t if self.live else time.perf_counter() - self._read_at
+        self.latencies.append(latency)
+        if self._on_frame:
+            score = FrameScore(packet.t, packet.index, status, p, observation.box, packet.source_id)
+            self._on_frame(FrameResult(packet, observation, score, snapshot, latency))
+
+    def hear(self, block: AudioBlock) -> None:
+        """A block of sound on the session clock (the cry stage takes it from here)."""
+        self.summary.audio_blocks += 1
+
+    def idle(self) -> None:
+        """No input within the tick: time still passes (a blind monitor raises CAMERA_LOST)."""
+        with self.lock:
+            self.engine.tick(self.now())
+            snapshot = self.engine.snapshot()
+        if self._on_tick:
+            self._on_tick(snapshot)
+
+    def watch(self) -> None:
+        """Reports from capture and storage to the engine, and the heartbeat."""
+        now = self.now()
+        status = self.source.status()
+        health = self.recorder.writer.health()  # the engine waits storage_failing_after_s itself
+        with self.lock:
+            self.engine.technical(now, CAMERA_LOST, not status.connected or status.frozen,
+                                  status.detail)
+            self.engine.technical(now, STORAGE_FAILING, health.failing_since is not None,
+                                  health.last_error or "")
+            self.engine.technical(now, STORAGE_BUFFER_HALF,
+                                  health.buffered > self.settings.store.queue_size // 2)
+            self.recorder.heartbeat(now)
+            self._drain()
+
+    def stalled(self, active: bool, detail: str) -> None:
+        """From the watchdog's thread: raise (and keep ticking) or clear PIPELINE_STALLED."""
+        if not self.lock.acquire(timeout=STALL_LOCK_TIMEOUT_S):
+            # stuck while holding the engine: store the alarm without it
+            log.error("watchdog: the engine is held by the stuck loop; storing the stall directly")
+            self.recorder.writer.add_event({
+                "t": self.now(), "kind": PIPELINE_STALLED, "priority": "medium",
+                "transition": Transition.RAISED if active else Transition.CLEARED,
+                "user": None, "episode": None, "detail": detail})
+            return
+        try:
+            now = self.now()
+            self.engine.technical(now, PIPELINE_STALLED, active, detail, reporter="watchdog")
+            self.engine.tick(now)
+            snapshot = self.engine.snapshot()
+            self._drain()
+        finally:
+            self.lock.release()
+        if self._on_tick:
+            self._on_tick(snapshot)
+
+    def finish(self, end_reason: SessionEnd, detail: str = "") -> None:
+        """End the session: close the open episode, store what is left, record why it ended."""
+        if self.finished:
+            return
+        self.finished = True
+        log.info("session %d ending: %s after %d frames%s", self.summary.session_id, end_reason,
+                 self.summary.frames, f" ({detail})" if detail else "")
+        with self.lock:
+            t_end = self.now()
+            self.engine.end_session(t_end, "crashed" if end_reason == SessionEnd.CRASHED
+                                    else "session_ended")
+            self._drain()
+            self.summary.end_reason = end_reason
+            self.summary.end_detail = detail
+            self.summary.duration_s = t_end
+            self.recorder.close(t_end, end_reason, self.summary.frames, self.summary.frames_scored)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _count(self, t: float, status: FaceStatus) -> None:
+        s = self.summary
+        if self._last_t is not None and status is FaceStatus.NO_FACE:
+            s.no_face_s += t - self._last_t
+        s.frames += 1
+        s.frames_scored += status is FaceStatus.SCORED
+        s.frames_no_face += status is FaceStatus.NO_FACE
+        s.frames_poor_quality += status is FaceStatus.POOR_QUALITY
+        self._last_t = t
+
+    def _drain(self) -> None:
+        events, episodes = self.engine.drain()
+        self._publish(events, episodes)
+
+    def _publish(self, events: list[AlarmEvent], episodes: list[EpisodeRecord]) -> None:
+        if not (events or episodes):
+            return
+        for episode in episodes:
+            self.summary.episodes[episode.number] = episode
+        self.recorder.alarms(events, episodes)
+        if self._on_drain:
+            self._on_drain(events, episodes)

@@ -1,0 +1,141 @@
+"""The analysis loop: moves packets from each channel's source through the stages.
+
+    source --FramePacket--> faces (finder) --> face score (one batched pass for all channels)
+           --AudioBlock---> (cry stage)                 \\--> signal and alarms --> record / display
+
+Several channels (beds, sources) in one loop share the scorer: each round takes what every
+source has and scores all their faces in one forward pass. The loop marks each step on the
+beacon, which the watchdog reads from its own thread.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import threading
+import time
+from typing import Callable, Iterator
+
+from monitor.capture.sources import SourceEnded
+from monitor.errors import MonitorError
+from monitor.packets import AudioBlock, FaceObservation, FaceStatus, FramePacket
+from monitor.pipeline.channel import Channel
+from monitor.pipeline.results import Summary
+from monitor.pipeline.watchdog import Beacon
+from monitor.scoring.scorer import ModelOutputError, Scorer
+from monitor.signal.records import Snapshot
+from monitor.store.schema import SessionEnd
+
+PROGRESS_EVERY_S = 1.0
+
+Faces = list[tuple[Channel, FramePacket, FaceObservation]]
+
+
+class StageTimes:
+    """Where the loop's time goes (seconds per stage), for `painmon bench`."""
+
+    def __init__(self) -> None:
+        self.total: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.total[stage] = self.total.get(stage, 0.0) + time.perf_counter() - start
+
+
+class Loop:
+    def __init__(self, channels: list[Channel], scorer: Scorer, beacon: Beacon,
+                 tick_interval_s: float, stop: threading.Event) -> None:
+        self.channels = channels
+        self.scorer = scorer
+        self.beacon = beacon
+        self.stop = stop
+        self.stages = StageTimes()
+        live = any(ch.live for ch in channels)
+        # live sources wait for input up to one watchdog tick in all; files never wait
+        self._timeout = tick_interval_s / max(len(channels), 1) if live else 0.0
+
+    def run(self, on_progress: Callable[[Summary, Snapshot], None] | None = None) -> None:
+        active = list(self.channels)
+        last_progress = 0.0
+        try:
+            while active and not self.stop.is_set():
+                faces: Faces = []
+                for channel in list(active):
+                    if not self._take(channel, faces):
+                        active.remove(channel)
+                if faces:
+                    self._conclude(faces)
+                for channel in active:
+                    self._step("watch", channel.watch)
+                if on_progress and active and time.monotonic() - last_progress >= PROGRESS_EVERY_S:
+                    last_progress = time.monotonic()
+                    on_progress(active[0].summary, active[0].engine.snapshot())
+        except KeyboardInterrupt:
+            pass
+        except BaseException:
+            for channel in active:
+                channel.finish(SessionEnd.CRASHED)
+            raise
+        for channel in active:
+            channel.finish(SessionEnd.STOPPED_BY_USER)
+
+    def _take(self, channel: Channel, faces: Faces) -> bool:
+        """One input of one channel into the stages; False once its source has ended."""
+        try:
+            with self._timed("decode"):
+                item = channel.source.read(self._timeout)
+        except SourceEnded:
+            channel.finish(SessionEnd.SOURCE_ENDED)
+            return False
+        except MonitorError as exc:  # the source failed for good (a damaged file): keep what came
+            channel.finish(SessionEnd.SOURCE_FAILED, str(exc))
+            return False
+        self._step("actions", channel.apply_actions)
+        if item is None:
+            self._step("tick", channel.idle)
+        elif isinstance(item, AudioBlock):
+            with self._timed("audio"):
+                channel.hear(item)
+        else:
+            with self._timed("detect"):
+                faces.append((channel, item, channel.observe(item)))
+        return True
+
+    def _conclude(self, faces: Faces) -> None:
+        with self._timed("score"):
+            scores = self._score(faces)
+        with self._timed("signal+store"):
+            for (channel, packet, observation), p in zip(faces, scores):
+                channel.conclude(packet, observation, p)
+
+    def _score(self, faces: Faces) -> list[float | None]:
+        """p for each face that passed the gate, in one batched forward pass (else None); a model
+        failure is reported to each channel whose faces were in the batch."""
+        wanted = [(packet.image, obs.box) for _, packet, obs in faces if obs.status is FaceStatus.SCORED]
+        if not wanted:
+            return [None] * len(faces)
+        scoring = {id(ch): (ch, packet.t) for ch, packet, obs in faces
+                   if obs.status is FaceStatus.SCORED}
+        try:
+            scores = iter(self.scorer.score(wanted).tolist())
+        except ModelOutputError as exc:
+            for channel, t in scoring.values():
+                channel.model_result(t, str(exc))
+            return [None] * len(faces)
+        for channel, t in scoring.values():
+            channel.model_result(t, None)
+        return [next(scores) if obs.status is FaceStatus.SCORED else None for _, _, obs in faces]
+
+    def _step(self, stage: str, action: Callable[[], None]) -> None:
+        self.beacon.enter(stage)
+        action()
+
+    @contextlib.contextmanager
+    def _timed(self, stage: str) -> Iterator[None]:
+        self.beacon.enter(stage)
+        with self.stages.timed(stage):
+            yield

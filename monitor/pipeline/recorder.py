@@ -1,0 +1,76 @@
+"""What one channel keeps: per-second samples, the packed per-frame trace, alarm events, episodes,
+the heartbeat and the session's end, all handed to the store's writer thread (which never blocks
+the caller)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import datetime, timezone
+
+from monitor.packets import FaceStatus
+from monitor.pipeline.clock import SessionClock
+from monitor.pipeline.seconds import SecondAggregator, TraceBuffer
+from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
+from monitor.store.trace import pack_trace
+from monitor.store.writer import StoreWriter
+
+HEARTBEAT_EVERY_S = 1.0
+
+
+class Recorder:
+    def __init__(self, writer: StoreWriter, clock: SessionClock, live: bool,
+                 trace_span_s: float) -> None:
+        self.writer = writer
+        self._clock = clock
+        self._live = live
+        self._seconds = SecondAggregator()
+        self._trace = TraceBuffer(trace_span_s)
+        self._last_beat: float | None = None
+
+    def wall(self, t: float) -> datetime:
+        """Wall time of session time t: the clock's for a live source; now for file analysis,
+        whose session time is the file's own."""
+        return self._clock.utc(t) if self._live else datetime.now(timezone.utc)
+
+    def frame(self, t: float, status: FaceStatus, p: float | None, snapshot: Snapshot) -> None:
+        for row in self._seconds.add(t, status, p, snapshot.s, snapshot.f):
+            self.writer.add_sample(row)
+        span = self._trace.add(t, status, p)
+        if span:
+            self._store_trace(*span)
+
+    def alarms(self, events: list[AlarmEvent], episodes: list[EpisodeRecord]) -> None:
+        for episode in episodes:
+            self.writer.save_episode(episode_row(episode))
+        for event in events:
+            self.writer.add_event(dataclasses.asdict(event))
+
+    def heartbeat(self, t: float) -> None:
+        """The time of the last processed input, at most once a second of wall time."""
+        now = time.monotonic()
+        if self._last_beat is None or now - self._last_beat >= HEARTBEAT_EVERY_S:
+            self._last_beat = now
+            self.writer.heartbeat(self.wall(t))
+
+    def close(self, t_end: float, end_reason: str, frames: int, frames_scored: int) -> None:
+        for row in self._seconds.flush():
+            self.writer.add_sample(row)
+        span = self._trace.take()
+        if span:
+            self._store_trace(*span)
+        self.writer.close_session(ended_at=self.wall(t_end), end_reason=end_reason,
+                                  frames=frames, frames_scored=frames_scored)
+
+    def _store_trace(self, t0: float, rows: list) -> None:
+        self.writer.add_trace({"t0": t0, "n": len(rows), "data": pack_trace(rows, t0)})
+
+
+def episode_row(episode: EpisodeRecord) -> dict:
+    return {
+        "number": episode.number, "start_at": episode.start, "alarm_at": episode.alarm_at,
+        "end_at": episode.end, "end_reason": episode.end_reason, "peak_s": episode.peak_s,
+        "mean_s": episode.mean_s, "max_share": episode.max_share, "max_band": episode.max_band,
+        "max_priority": episode.max_priority, "ack_at": episode.ack_at, "ack_by": episode.ack_by,
+        "mode": episode.mode,
+    }

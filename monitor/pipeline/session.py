@@ -1,0 +1,145 @@
+"""The composition root: builds, runs and closes what monitoring needs.
+
+A `Session` owns the session clock, this process's instance lease, the shared face model, the
+watchdog and one `Channel` per source (one bed each, with its own finder, alarm engine and
+database writer). Everything that can fail on bad input (model, database, source) is opened
+before a channel's session row is written, so a bad command line never leaves a half-written
+session behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+import uuid
+from typing import Callable
+
+from monitor import __version__
+from monitor.capture.sources import Source, open_source
+from monitor.config import Settings
+from monitor.pipeline.channel import Channel
+from monitor.pipeline.clock import SessionClock
+from monitor.pipeline.loop import Loop
+from monitor.pipeline.recorder import Recorder
+from monitor.pipeline.results import FrameResult, Summary
+from monitor.pipeline.watchdog import Beacon, Watchdog
+from monitor.scoring.scorer import Scorer
+from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
+from monitor.store.database import describe_url, open_database
+from monitor.store.lease import InstanceLease
+from monitor.store.recovery import close_crashed_sessions
+from monitor.store.writer import StoreWriter
+from monitor.vision.finder import FaceFinder
+
+log = logging.getLogger(__name__)
+
+WRITER_STOP_S = 10.0  # the writer's flush budget at the end; a window's close budget covers it
+
+
+class Session:
+    def __init__(self, settings: Settings, scorer: Scorer | None = None,
+                 clock: SessionClock | None = None) -> None:
+        self.settings = settings
+        self.scorer = scorer or Scorer(settings.scoring)
+        self.lease = InstanceLease()
+        self.clock = clock or SessionClock.start()  # t = 0: after the model, before any source
+        self.channels: list[Channel] = []
+        self.beacon = Beacon()
+        self._stop = threading.Event()
+        self.loop: Loop | None = None
+        self.watchdog = Watchdog(self.beacon, settings.alarms.watchdog_after_s, self._stalled)
+
+    def add(
+        self,
+        source_spec: str | Source,
+        settings: Settings | None = None,
+        realtime: bool = False,
+        encounter_id: str | None = None,
+        on_frame: Callable[[FrameResult], None] | None = None,
+        on_tick: Callable[[Snapshot], None] | None = None,
+        on_drain: Callable[[list[AlarmEvent], list[EpisodeRecord]], None] | None = None,
+    ) -> Channel:
+        """Open one source with its own finder, engine and record (`settings` per bed)."""
+        settings = settings or self.settings
+        source = source_spec if not isinstance(source_spec, str) else open_source(
+            source_spec, settings.capture, self.clock, settings.alarms.frozen_after_s, realtime)
+        finder = writer = None
+        try:
+            finder = FaceFinder(settings.vision, device=self.scorer.device, background=source.live)
+            database = open_database(settings.store.url)
+            writer = StoreWriter(database, settings.store)
+            monitor_id = socket.gethostname()
+            recovered = close_crashed_sessions(database, monitor_id)  # a killed process's rows
+            session_id = writer.open_session(
+                bed_label=settings.bed_label,
+                encounter_id=encounter_id or uuid.uuid4().hex[:12],
+                source=source.description,
+                model_name=self.scorer.name,
+                model_sha256=self.scorer.sha256,
+                device=self.scorer.device_description,
+                app_version=__version__,
+                settings_json=json.dumps(settings.bedside(), sort_keys=True),
+                started_at=self.clock.origin_utc,
+                clock_origin_utc=self.clock.origin_utc,
+                monitor_id=monitor_id,
+                instance_id=self.lease.instance_id,
+                audio=getattr(source, "audio_description", None),
+            )
+        except BaseException:
+            if writer is not None:
+                writer.stop(timeout_s=WRITER_STOP_S)
+            source.close()
+            if finder is not None:
+                finder.close()
+            raise
+        description = describe_url(str(database.url))
+        log.info("session %d started: %s, model %s on %s, log %s", session_id, source.description,
+                 self.scorer.name, self.scorer.device_description, description)
+        summary = Summary(session_id, source.description, description,
+                          self.scorer.device_description, self.scorer.name,
+                          audio=getattr(source, "audio_description", None))
+        recorder = Recorder(writer, self.clock, source.live, settings.store.trace_span_s)
+        channel = Channel(settings, source, finder, recorder, self.clock, summary,
+                          on_frame, on_tick, on_drain)
+        channel.database = database
+        channel.recovered = recovered
+        self.channels.append(channel)
+        return channel
+
+    def run(self, on_progress: Callable[[Summary, Snapshot], None] | None = None) -> list[Summary]:
+        """Until every source has ended or `stop()`; then each channel is closed."""
+        started = time.monotonic()
+        self.loop = Loop(self.channels, self.scorer, self.beacon,
+                         self.settings.alarms.tick_interval_s, self._stop)
+        self.beacon.enter("starting")
+        self.watchdog.start()
+        try:
+            self.loop.run(on_progress)
+        finally:
+            self.watchdog.stop()
+            for channel in self.channels:
+                channel.summary.wall_s = time.monotonic() - started
+            self.close()
+        return [channel.summary for channel in self.channels]
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        """Flush and stop every writer, close every source; then give up the lease."""
+        for channel in self.channels:
+            health = channel.recorder.writer.stop(timeout_s=WRITER_STOP_S)
+            if health.buffered:
+                log.error("session %d: %d rows not written at the end (%s)",
+                          channel.summary.session_id, health.buffered, health.last_error)
+            channel.source.close()
+            channel.finder.close()
+        self.lease.release()
+
+    def _stalled(self, active: bool, detail: str) -> None:
+        for channel in self.channels:
+            if not channel.finished:
+                channel.stalled(active, detail)
