@@ -56,6 +56,44 @@ class CaptureSettings(_Section):
         return self
 
 
+class AudioSettings(_Section):
+    """The cot microphone and the cry cue (monitor/signal/cry.py). Thresholds act on the cue C,
+    the loudness-gated, smoothed max of YAMNet's "Baby cry, infant cry" and "Crying, sobbing"."""
+
+    input: str = Field("default", min_length=1, max_length=200,
+                       description="microphone: default, a device name or index, or none")
+    block_s: float = Field(0.1, ge=0.02, le=0.5, description="microphone block length")
+    buffer_s: float = Field(10.0, ge=1.0, le=120.0,
+                            description="sound held for a slow reader before blocks are dropped")
+    lost_after_s: float = Field(
+        2.0, ge=1.0, le=30.0,
+        description="no sound (blocks or scored windows) this long: microphone lost, cue unknown")
+    tau_s: float = Field(1.5, ge=0.25, le=30.0, description="smoothing time constant of C")
+    cry_on: float = Field(0.2, ge=0.02, le=0.95, description="C from which crying may start")
+    cry_off: float = Field(0.1, ge=0.01, le=0.9, description="C below which crying ends")
+    cry_min_s: float = Field(2.0, ge=0.0, le=30.0,
+                             description="C must stay >= cry_on this long before it counts as crying")
+    whimper_on: float = Field(
+        0.05, ge=0.01, le=0.9,
+        description="smoothed cry or whimper score from which a sound counts as whimpering")
+    min_cry_dbfs: float = Field(
+        -45.0, ge=-90.0, le=-10.0,
+        description="loudness gate: quieter windows (RMS, dBFS) never count as crying or "
+                    "whimpering; set it between this cot's cries and the next cot's")
+
+    @model_validator(mode="after")
+    def _check(self) -> "AudioSettings":
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in self.input):
+            raise ValueError("input must not contain control characters")
+        if not self.input.strip():
+            raise ValueError("input must not be blank (use default, a device name or index, or none)")
+        if not self.whimper_on < self.cry_on:
+            raise ValueError("whimper_on must be below cry_on")
+        if not self.cry_off < self.cry_on:
+            raise ValueError("cry_off must be below cry_on")
+        return self
+
+
 class VisionSettings(_Section):
     """Face detection, subject tracking and the quality gate."""
 
@@ -94,6 +132,38 @@ class VisionSettings(_Section):
         return self
 
 
+class MovementSettings(_Section):
+    """The movement cue (monitor/vision/movement.py, monitor/signal/movement.py). Speeds are in
+    cot-region widths per second, so they hold at any resolution and frame rate; m and M are the
+    cot region's mean of the residual speeds above the noise floor, in the same unit."""
+
+    noise_floor: float = Field(0.03, ge=0.005, le=0.5,
+                               description="residual speed below this is noise, not movement")
+    max_camera_speed: float = Field(
+        0.15, ge=0.02, le=2.0,
+        description="faster camera motion (drift, zoom, roll at the region's corners): m unknown")
+    min_camera_fit: float = Field(
+        0.5, ge=0.2, le=0.95,
+        description="share of the region one camera motion must explain, else the picture is "
+                    "changing as a whole: m unknown")
+    max_brightness_step: float = Field(
+        0.15, ge=0.02, le=1.0,
+        description="brightness jump between compared frames (|ln ratio| of mean grey): m unknown")
+    window_s: float = Field(4.0, ge=1.0, le=30.0, description="trailing window of M")
+    sustained_share: float = Field(
+        0.5, ge=0.2, le=0.9,
+        description="M is the level m reached during at least this share of the window's known "
+                    "time: a brief twitch does not raise it")
+    moving_from: float = Field(0.002, ge=0.0001, le=0.5, description="M from this: moving")
+    vigorous_from: float = Field(0.01, ge=0.0002, le=1.0, description="M from this: vigorous")
+
+    @model_validator(mode="after")
+    def _check(self) -> "MovementSettings":
+        if not self.moving_from < self.vigorous_from:
+            raise ValueError("moving_from must be below vigorous_from")
+        return self
+
+
 class ScoringSettings(_Section):
     model_dir: Path = Field(DEFAULT_MODEL_DIR, description="folder with model card and weights")
     cry_model_dir: Path = Field(DEFAULT_CRY_MODEL_DIR, description="cry model folder (card, weights)")
@@ -126,7 +196,10 @@ class AlarmSettings(_Section):
     resume_within_s: float = Field(60.0, ge=5.0, le=600.0)
     camera_lost_after_s: float = Field(2.0, ge=0.5, le=30.0)
     frozen_after_s: float = Field(2.5, ge=1.0, le=60.0, description="identical images: camera lost")
-    stalled_after_s: float = Field(2.0, ge=0.5, le=30.0)
+    stalled_after_s: float = Field(2.0, ge=0.5, le=30.0, description="a live frame this old: stalled")
+    watchdog_after_s: float = Field(
+        3.0, ge=1.0, le=10.0,
+        description="the analysis loop not moving this long: PIPELINE_STALLED, 'monitoring stopped'")
     no_face_after_s: float = Field(10.0, ge=2.0, le=120.0)
     poor_signal_after_s: float = Field(10.0, ge=2.0, le=120.0)
     blind_escalate_s: float = Field(300.0, ge=30.0, le=3600.0)
@@ -242,7 +315,9 @@ class Settings(_Section):
     schema_version: int = SCHEMA_VERSION
     bed_label: str = Field("bed-1", min_length=1, max_length=64)
     capture: CaptureSettings = CaptureSettings()
+    audio: AudioSettings = AudioSettings()
     vision: VisionSettings = VisionSettings()
+    movement: MovementSettings = MovementSettings()
     scoring: ScoringSettings = ScoringSettings()
     alarms: AlarmSettings = AlarmSettings()
     store: StoreSettings = StoreSettings()
@@ -256,6 +331,10 @@ class Settings(_Section):
             raise ValueError(f"schema_version {self.schema_version} is not supported "
                              f"(this program reads version {SCHEMA_VERSION})")
         return self
+
+    def bedside(self) -> dict[str, Any]:
+        """What a bedside session runs with and stores beside its rows (not the tools' sections)."""
+        return self.model_dump(mode="json", exclude={"training", "tuning", "review"})
 
     def non_defaults(self) -> dict[str, Any]:
         """Settings that differ from the defaults, as dotted keys (marked on screen, audited)."""
