@@ -6,6 +6,7 @@ packages=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-
           libxcb-shape0 libxcb-xinerama0 libfontconfig1 libdbus-1-3 libglib2.0-0 xvfb xauth
           fonts-dejavu-core poppler-utils
           libpulse0   # QtMultimedia (alarm tones) loads libpulse even where no sound server runs
+          libportaudio2   # sounddevice (the cot microphone) loads PortAudio on import
           systemd)    # systemd-analyze checks the shipped user unit (packaging/linux/painmon.service)
 missing=()
 for p in "${packages[@]}"; do
