@@ -118,7 +118,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     from monitor.ui.review.window import run_review
 
     settings = _settings(args)
-    return run_review(open_database(settings.store.url), settings.review, _user(args), args.bed)
+    return run_review(open_database(settings.store.url, create=False), settings.review, _user(args), args.bed)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -132,7 +132,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     end = parse_time(args.end, zone, "--to")
     if start and end and start >= end:
         raise MonitorError("--from must be before --to")
-    engine = open_database(settings.store.url)
+    engine = open_database(settings.store.url, create=False)
     try:
         sessions, paths = export(engine, settings.review, args.format, args.out, _user(args),
                                  args.bed, args.session, start, end, TextProgress())
@@ -152,7 +152,7 @@ def cmd_forward(args: argparse.Namespace) -> int:
     url, warnings = central_url(args.target, settings.review)
     for warning in warnings:
         print(f"painmon: warning: {warning}", file=sys.stderr)
-    source = open_database(settings.store.url)
+    source = open_database(settings.store.url, create=False)
     while True:
         try:
             target = open_database(url)
@@ -176,7 +176,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
     from monitor.store.database import open_database
 
     settings = _settings(args)
-    report = purge(open_database(settings.store.url), args.older_than, _user(args), args.dry_run)
+    report = purge(open_database(settings.store.url, create=False), args.older_than, _user(args), args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     rows = ", ".join(f"{n} {table}" for table, n in report.rows.items() if n)
     print(f"{verb} the record of {len(report.sessions)} session(s) last seen more than "

@@ -52,11 +52,17 @@ def explain(exc: BaseException) -> str:
     return f"{reason}; {hint}" if hint else reason
 
 
-def open_database(url: str | None = None) -> Engine:
-    """Engine for `url` (default: the private SQLite file), upgraded to the current schema."""
+def open_database(url: str | None = None, create: bool = True) -> Engine:
+    """Engine for `url` (default: the private SQLite file), upgraded to the current schema.
+
+    Only the commands that record (run, live, demo) create a database; the reading ones pass
+    `create=False`, so a mistyped --db is refused instead of read as an empty record.
+    """
     parsed = _parse(url)
     path = _sqlite_file(parsed)
     where = str(path) if path else parsed.render_as_string(hide_password=True)
+    if not create:
+        _must_exist(parsed, path)
     if path is not None and path.is_dir():
         raise MonitorError(f"store.url names the folder {path}: give the path of a database file")
     if path is not None and not path.exists():
@@ -82,6 +88,13 @@ def open_database(url: str | None = None) -> Engine:
         raise MonitorError(f"cannot use the database {where}: {explain(exc)}") from None
     log.info("database %s ready", where)
     return engine
+
+
+def _must_exist(url: URL, path: Path | None) -> None:
+    if url.get_backend_name() == "sqlite" and path is None:
+        raise MonitorError("an in-memory database holds no record: check --db or store.url")
+    if path is not None and not path.exists():
+        raise MonitorError(f"no database at {path}: check --db or store.url")
 
 
 def _parse(url: str | None) -> URL:

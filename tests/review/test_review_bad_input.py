@@ -34,3 +34,32 @@ def test_a_purge_age_beyond_the_calendar_is_one_clear_line(empty_url: str, capsy
     assert main(["purge", "--db", empty_url, "--older-than", "99999999999"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("painmon: error: --older-than 99999999999 days") and err.count("\n") == 1
+
+
+READING_COMMANDS = {
+    "export": ["export", "--format", "csv", "--out", "{tmp}/out"],
+    "review": ["review"],
+    "forward": ["forward", "--to", "sqlite:///{tmp}/central.db"],
+    "purge": ["purge", "--older-than", "30"],
+    "replay": ["replay", "--session", "1"],
+    "evaluate-episodes": ["evaluate-episodes", "--truth", "{tmp}/truth.csv"],
+    "export-truth": ["export-truth", "--out", "{tmp}/truth-out.csv"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(READING_COMMANDS))
+@pytest.mark.parametrize("typo", ["typo.db", "sqlite://"])
+def test_reading_commands_refuse_a_database_that_does_not_exist(tmp_path: Path, capsys,
+                                                                command: str, typo: str) -> None:
+    """A mistyped --db once created an empty record and exported 0 sessions with exit 0."""
+    (tmp_path / "truth.csv").write_text("session,start,end\n1,10,20\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / typo}" if typo.endswith(".db") else typo
+    args = [a.format(tmp=tmp_path) for a in READING_COMMANDS[command]] + ["--db", url]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    if typo.endswith(".db"):
+        assert err == f"painmon: error: no database at {tmp_path / typo}: check --db or store.url\n"
+    else:
+        assert err == "painmon: error: an in-memory database holds no record: check --db or store.url\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["truth.csv"], "nothing created"
