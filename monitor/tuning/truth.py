@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from monitor.csv_safe import SafeWriter
 from monitor.errors import MonitorError
 from monitor.review import data
 from monitor.store import queries
@@ -76,7 +77,7 @@ def truth_from_annotations(engine: Engine, session_ids: list[int], min_nips: int
     episodes = data.episodes(engine, session_ids)
     latest = {a.episode_id: a for a in data.annotations(engine, [e.id for e in episodes])}
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     writer.writerow(["session", "start", "end", "label"])
     for e in episodes:
         note = latest.get(e.id)
@@ -85,5 +86,5 @@ def truth_from_annotations(engine: Engine, session_ids: list[int], min_nips: int
         end = e.end_at if e.end_at is not None else queries.trace(engine, e.session_id)[-1].t
         label = "; ".join(x for x in (f"NIPS {note.nips}" if note.nips is not None else "",
                                       note.intervention or "", note.comment or "") if x)
-        writer.writerow([e.session_id, f"{e.start_at:.3f}", f"{end:.3f}", label])
+        writer.writerow([e.session_id, round(e.start_at, 3), round(end, 3), label])
     return out.getvalue()

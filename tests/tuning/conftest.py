@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 
 import pytest
 
@@ -14,6 +15,14 @@ from monitor.tuning.replay import StoredSession
 from monitor.tuning.truth import Interval
 
 FPS = 10
+
+
+def demo_expected() -> dict:
+    """The demo clip's own description (assets/demo/demo.toml): its segments and the windows in
+    which its one episode must start, alarm, end and clear with default settings."""
+    with open(DEMO_CLIP.with_name("demo.toml"), "rb") as fh:
+        clip = tomllib.load(fh)
+    return {**clip["expected"], "segments": clip["segments"]}
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from monitor.tuning.metrics import Recording, score, unknown_seconds
 from monitor.tuning.replay import load_session, replay
 from monitor.tuning.sweep import sweep
 from monitor.tuning.truth import Interval, read_truth, truth_from_annotations
-from tests.tuning.conftest import SYNTHETIC_TRUTH, synthetic
+from tests.tuning.conftest import SYNTHETIC_TRUTH, demo_expected, synthetic
 
 TRACE_PRECISION_S = 1e-5  # frame times are stored as float32 offsets (monitor.store.trace)
 DEMO_TRUTH = [Interval(27.0, 47.0, "crying")]
@@ -141,8 +141,14 @@ def test_annotated_episodes_export_as_truth(demo_url: str, tmp_path: Path) -> No
     db = open_database(url)
     episode = review_episodes(db, [1])[0]
     add_annotation(db, ReviewSettings(), episode, "nurse A", None, 5, "crying")
-    text = truth_from_annotations(db, [1])
-    assert text.splitlines() == ["session,start,end,label", "1,28.600,50.933,NIPS 5; crying"]
+    header, row = truth_from_annotations(db, [1]).splitlines()
+    session, start, end, label = row.split(",")
+    assert (header, session, label) == ("session,start,end,label", "1", "NIPS 5; crying")
+    assert float(start) == pytest.approx(episode.start_at, abs=5e-4)  # written to the millisecond
+    assert float(end) == pytest.approx(episode.end_at, abs=5e-4)
+    expected = demo_expected()
+    assert expected["start_window"][0] <= float(start) <= expected["start_window"][1]
+    assert expected["end_window"][0] <= float(end) <= expected["end_window"][1]
     assert truth_from_annotations(db, [1], min_nips=6).splitlines() == ["session,start,end,label"]
     assert Settings().tuning.match_after_s == 15.0
 
