@@ -45,6 +45,7 @@ class Channel:
         on_frame: Callable[[FrameResult], None] | None = None,
         on_tick: Callable[[Snapshot], None] | None = None,
         on_drain: Callable[[list[AlarmEvent], list[EpisodeRecord]], None] | None = None,
+        on_watchdog: Callable[[Snapshot], None] | None = None,
     ) -> None:
         self.settings = settings
         self.source = source
@@ -57,6 +58,7 @@ class Channel:
         self.live = source.live
         self.finished = False
         self._on_frame, self._on_tick, self._on_drain = on_frame, on_tick, on_drain
+        self._on_watchdog = on_watchdog or on_tick  # a display may tell the loop's pulse apart
         self._actions: queue.SimpleQueue[UserAction] = queue.SimpleQueue()
         self._last_t: float | None = None
         self._read_at = 0.0
@@ -166,8 +168,8 @@ class Channel:
             self._drain()
         finally:
             self.lock.release()
-        if self._on_tick:
-            self._on_tick(snapshot)
+        if self._on_watchdog:
+            self._on_watchdog(snapshot)
 
     def finish(self, end_reason: SessionEnd, detail: str = "") -> None:
         """End the session: close the open episode, store what is left, record why it ended."""

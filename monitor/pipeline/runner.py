@@ -34,13 +34,15 @@ class Monitor:
         on_drain: Callable[[list[AlarmEvent], list[EpisodeRecord]], None] | None = None,
         scorer: Scorer | None = None,
         clock: SessionClock | None = None,
+        on_watchdog: Callable[[Snapshot], None] | None = None,
     ) -> None:
         self.settings = settings
         self.session = Session(settings, scorer, clock)
         try:
             self.channel = self.session.add(source_spec, realtime=realtime,
                                             encounter_id=encounter_id, on_frame=on_frame,
-                                            on_tick=on_tick, on_drain=on_drain)
+                                            on_tick=on_tick, on_drain=on_drain,
+                                            on_watchdog=on_watchdog)
         except BaseException:
             self.session.close()
             raise

@@ -29,14 +29,14 @@ from monitor.pipeline.watchdog import Beacon, Watchdog
 from monitor.scoring.scorer import Scorer
 from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
 from monitor.store.database import describe_url, open_database
-from monitor.store.lease import InstanceLease
+from monitor.store.lease import InstanceLease, note_unwritten_close
 from monitor.store.recovery import close_crashed_sessions
 from monitor.store.writer import StoreWriter
 from monitor.vision.finder import FaceFinder
 
 log = logging.getLogger(__name__)
 
-WRITER_STOP_S = 10.0  # the writer's flush budget at the end; a window's close budget covers it
+WRITER_STOP_S = 5.0  # the writer's flush budget at the end; a window's close budget covers it
 
 
 class Session:
@@ -61,6 +61,7 @@ class Session:
         on_frame: Callable[[FrameResult], None] | None = None,
         on_tick: Callable[[Snapshot], None] | None = None,
         on_drain: Callable[[list[AlarmEvent], list[EpisodeRecord]], None] | None = None,
+        on_watchdog: Callable[[Snapshot], None] | None = None,
     ) -> Channel:
         """Open one source with its own finder, engine and record (`settings` per bed)."""
         settings = settings or self.settings
@@ -103,7 +104,7 @@ class Session:
                           audio=getattr(source, "audio_description", None))
         recorder = Recorder(writer, self.clock, source.live, settings.store.trace_span_s)
         channel = Channel(settings, source, finder, recorder, self.clock, summary,
-                          on_frame, on_tick, on_drain)
+                          on_frame, on_tick, on_drain, on_watchdog)
         channel.database = database
         channel.recovered = recovered
         self.channels.append(channel)
@@ -131,10 +132,13 @@ class Session:
     def close(self) -> None:
         """Flush and stop every writer, close every source; then give up the lease."""
         for channel in self.channels:
-            health = channel.recorder.writer.stop(timeout_s=WRITER_STOP_S)
+            writer = channel.recorder.writer
+            health = writer.stop(timeout_s=WRITER_STOP_S)
             if health.buffered:
                 log.error("session %d: %d rows not written at the end (%s)",
                           channel.summary.session_id, health.buffered, health.last_error)
+            for session_id, fields in writer.unwritten_closes().items():
+                note_unwritten_close(str(channel.database.url), session_id, fields)
             channel.source.close()
             channel.finder.close()
         self.lease.release()

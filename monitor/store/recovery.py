@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.store.database import explain
-from monitor.store.lease import is_alive
+from monitor.store.lease import close_notes, is_alive
 from monitor.store.schema import (
     AUDIT,
     EPISODE,
@@ -45,7 +45,29 @@ def close_crashed_sessions(engine: Engine, monitor_id: str) -> list[int]:
         return []
 
 
+def _apply_close_notes(engine: Engine) -> None:
+    """Clean ends that the database refused while their process was exiting: applied, not
+    mistaken for crashes."""
+    for path, note in close_notes(str(engine.url)):
+        session_id = note.pop("session_id")
+        note.pop("database")
+        with engine.begin() as conn:
+            conn.execute(update(SESSION).where(
+                (SESSION.c.id == session_id) & SESSION.c.ended_at.is_(None)).values(**note))
+            conn.execute(update(EPISODE).where(
+                (EPISODE.c.session_id == session_id) & EPISODE.c.end_reason.is_(None)).values(
+                end_reason="session_ended"))
+            conn.execute(insert(AUDIT).values(
+                session_id=session_id, at=datetime.now(timezone.utc), action="session_end_applied",
+                detail_json=json.dumps({"end_reason": note["end_reason"],
+                                        "why": "the database refused it at the end"})))
+        path.unlink(missing_ok=True)
+        log.info("session %d: its end (%s), which the database refused at exit, is now recorded",
+                 session_id, note["end_reason"])
+
+
 def _close(engine: Engine, monitor_id: str) -> list[int]:
+    _apply_close_notes(engine)
     url = str(engine.url)
     closed = []
     with engine.begin() as conn:

@@ -212,6 +212,11 @@ class StoreWriter:
                 written=self._written, last_error=self._last_error,
             )
 
+    def unwritten_closes(self) -> dict[int, dict[str, Any]]:
+        """Session ends the database has not taken yet (after `stop`: the ones it never will)."""
+        with self._lock:
+            return {session_id: dict(fields) for session_id, fields in self._closes.items()}
+
     def stop(self, timeout_s: float = 5.0) -> StoreHealth:
         """Refuse new rows, write what is buffered (within `timeout_s`), end the thread."""
         with self._lock:  # so no row slips in after the final flush took the buffer

@@ -19,11 +19,11 @@ from monitor.ui.live.window import LiveWindow
 
 log = logging.getLogger(__name__)
 
-HANDLED = (signal.SIGINT, signal.SIGTERM)
+HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # HUP: the terminal closed
 
 
 class SignalBridge:
-    """Turns SIGTERM / SIGINT into a call on the Qt thread.
+    """Turns SIGTERM / SIGINT / SIGHUP into a call on the Qt thread.
 
     Python runs signal handlers only when the interpreter gets control, which Qt's event loop may
     not give for a long time; the wakeup fd is written at once and a socket notifier wakes Qt.
@@ -97,4 +97,4 @@ def run_window(settings: Settings, source: str, realtime: bool, options: WindowO
     finally:
         bridge.close()
         sys.excepthook = previous_hook
-    return 0
+    return window.exit_code  # non-zero after repeated crashes: the supervisor restarts the process

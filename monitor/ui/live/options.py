@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from monitor.pipeline.session import WRITER_STOP_S
+
 
 class WindowOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -20,8 +22,16 @@ class WindowOptions(BaseModel):
     trend_minutes: float = Field(15.0, ge=1.0, le=60.0, description="span of the trend strip")
     trend_refresh_s: float = Field(0.5, ge=0.1, le=5.0, description="trend strip redraw interval")
     self_test_step_s: float = Field(0.5, ge=0.2, le=2.0, description="each alarm colour at start")
-    close_timeout_s: float = Field(8.0, ge=1.0, le=30.0,
-                                   description="longest wait for the pipeline to flush on close")
+    close_timeout_s: float = Field(
+        WRITER_STOP_S + 3.0, ge=WRITER_STOP_S + 1.0, le=30.0,
+        description="longest wait for the pipeline to flush on close: covers the store writer's "
+                    "own flush budget, so a slow database never cuts a clean close short")
+    restart_after_crash_s: float = Field(5.0, ge=1.0, le=60.0,
+                                         description="wait before restarting a crashed pipeline")
+    crashes_before_exit: int = Field(
+        3, ge=1, le=20,
+        description="crashes within 10 minutes after which the window exits non-zero so that the "
+                    "supervisor restarts the whole process")
     repeat_high_s: float = Field(5.0, ge=2.5, le=15.0, description="high-priority tone repeats")
     repeat_medium_s: float = Field(10.0, ge=2.5, le=30.0, description="medium-priority tone repeats")
     repeat_low_s: float = Field(30.0, ge=10.0, le=120.0, description="low-priority tone repeats")

@@ -14,8 +14,8 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import datetime
+from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
@@ -24,7 +24,7 @@ from PyQt6.QtGui import QImage
 from monitor.capture.sources import SourceStatus
 from monitor.config import Settings
 from monitor.errors import MonitorError
-from monitor.signal.engine import AlarmEngine
+from monitor.signal.actions import UserAction
 from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
 from monitor.store.writer import StoreHealth
 
@@ -57,6 +57,7 @@ class Update:
     camera: SourceStatus
     store: StoreHealth
     received: float  # time.monotonic() on the pipeline thread, for the frame rate
+    from_loop: bool = True  # False: sent by the pipeline's watchdog while the loop does not move
 
 
 def to_qimage(image: np.ndarray) -> QImage:
@@ -73,7 +74,8 @@ class PipelineSession(QObject):
     update = pyqtSignal(object)  # Update
     drained = pyqtSignal(object, object)  # list[AlarmEvent], list[EpisodeRecord]
     ended = pyqtSignal(object)  # Summary, or None when it never started
-    failed = pyqtSignal(str)  # why it could not start or crashed, in words
+    failed = pyqtSignal(str)  # why it could not start, in words
+    crashed = pyqtSignal(str, int)  # the analysis thread died: why, and the session it left
 
     def __init__(self, settings: Settings, source: str, realtime: bool,
                  encounter_id: str | None) -> None:
@@ -101,13 +103,13 @@ class PipelineSession(QObject):
     def running(self) -> bool:
         return self._thread.is_alive()
 
-    def command(self, action: Callable[[AlarmEngine, float], None]) -> bool:
+    def command(self, action: UserAction) -> bool:
         """Queue a user action for the loop thread; False when no session is running."""
         with self._lock:
             monitor = self._monitor
         if monitor is None or not self.running:
             return False
-        monitor.command(action)
+        monitor.act(action)
         return True
 
     def audit(self, action: str, by: str, t: float | None, **detail: Any) -> None:
@@ -128,7 +130,8 @@ class PipelineSession(QObject):
         try:
             monitor = Monitor(self.settings, self.source, realtime=self._realtime,
                               encounter_id=self.encounter_id, on_frame=self._on_frame,
-                              on_tick=self._on_tick, on_drain=self._on_drain)
+                              on_tick=self._on_tick, on_drain=self._on_drain,
+                              on_watchdog=self._on_watchdog)
         except MonitorError as exc:
             self.failed.emit(str(exc))
             self.ended.emit(None)
@@ -143,15 +146,15 @@ class PipelineSession(QObject):
             if self._stop_requested:
                 monitor.stop()
         live = monitor.source.live
-        origin = datetime.now(timezone.utc) - timedelta(seconds=monitor.clock()) if live else None
+        origin = monitor.session.clock.origin_utc if live else None  # the one session clock
         self.ready.emit(SessionInfo(monitor.session_id, monitor.source.description, live,
                                     monitor.scorer.device_description, monitor.scorer.name,
                                     monitor.database_description, origin))
         try:
             summary = monitor.run()
-        except Exception as exc:
+        except BaseException as exc:  # the session is closed `crashed`; the window must know at once
             log.exception("the monitoring session crashed")
-            self.failed.emit(f"monitoring stopped by an error: {exc}")
+            self.crashed.emit(f"{type(exc).__name__}: {exc}", monitor.session_id)
             self.ended.emit(None)
             return
         self.ended.emit(summary)
@@ -169,9 +172,13 @@ class PipelineSession(QObject):
             face_reason=observation.reason, latency_s=result.latency_s,
             camera=camera, store=store, received=time.monotonic()))
 
-    def _on_tick(self, snapshot: Snapshot) -> None:
+    def _on_tick(self, snapshot: Snapshot, from_loop: bool = True) -> None:
         camera, store = self._state()
-        self.update.emit(Update(snapshot, None, None, None, "", None, camera, store, time.monotonic()))
+        self.update.emit(Update(snapshot, None, None, None, "", None, camera, store, time.monotonic(),
+                                from_loop))
+
+    def _on_watchdog(self, snapshot: Snapshot) -> None:
+        self._on_tick(snapshot, from_loop=False)
 
     def _on_drain(self, events: list[AlarmEvent], episodes: list[EpisodeRecord]) -> None:
         self.drained.emit(list(events), list(episodes))

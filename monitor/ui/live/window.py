@@ -19,7 +19,9 @@ from PyQt6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QMainWindow, QMe
                              QPushButton, QVBoxLayout, QWidget)
 
 from monitor.config import AlarmSettings, Settings
-from monitor.signal.records import HIGH, LOW, MEDIUM, PROCEDURE, STANDBY, AlarmEvent, EpisodeRecord, Snapshot
+from monitor.signal import actions
+from monitor.signal.records import (HIGH, LOW, MEDIUM, PIPELINE_STALLED, PROCEDURE, STANDBY,
+                                    AlarmEvent, EpisodeRecord, Snapshot, Tone)
 from monitor.ui.live import style, words
 from monitor.ui.live.alarmbar import SELF_TEST, AlarmBar, Tile, alarm_tiles
 from monitor.ui.live.dialogs import ProcedureDialog, SettingsDialog, SourceDialog
@@ -36,6 +38,9 @@ log = logging.getLogger(__name__)
 NOT_MARKED = ("bed_label", "store.url")
 SELF_TEST_STEPS = ((HIGH, False), (MEDIUM, False), (LOW, True), (MEDIUM, True))
 RATE_WINDOW_S = 3.0
+WATCH_EVERY_MS = 500
+STALL_MARGIN_S = 1.0  # beyond the pipeline's own watchdog, so that both agree when both work
+CRASH_WINDOW_S = 600.0
 
 
 class LiveWindow(QMainWindow):
@@ -60,6 +65,11 @@ class LiveWindow(QMainWindow):
         self.procedure_reason = ""
         self.clock: Callable[[float], str] = words.SessionTime(None)
         self._pending_start: tuple[str, str, Settings] | None = None
+        self._loop_pulse: float | None = None  # when the analysis loop itself last sent an update
+        self.stopped_watching = False  # this window's own finding: the loop does not move
+        self.crash = ""  # the analysis thread died: shown until a restarted session is ready
+        self._crashes: deque[float] = deque()
+        self.exit_code = 0
         self._closing = False
         self._close_done = False
         self._stop_cause = ""
@@ -174,6 +184,10 @@ class LiveWindow(QMainWindow):
         self.status_timer.setInterval(1000)
         self.status_timer.timeout.connect(self._refresh_status)
         self.status_timer.start()
+        self.watch_timer = QTimer(self)  # the window's own watchdog, on the Qt thread
+        self.watch_timer.setInterval(WATCH_EVERY_MS)
+        self.watch_timer.timeout.connect(self._watch_pipeline)
+        self.watch_timer.start()
 
     def _keys(self) -> None:
         for key, slot in ((Qt.Key.Key_Space, self.acknowledge), (Qt.Key.Key_A, self.acknowledge),
@@ -187,6 +201,7 @@ class LiveWindow(QMainWindow):
         """Start monitoring `self.source` with `self.settings` on a worker thread."""
         self.info, self.snapshot, self.last_update = None, None, None
         self.failure, self.ended = "", False
+        self._loop_pulse, self.stopped_watching = None, False
         self.episodes.clear()
         self.trend.reset()
         self._frames.clear()
@@ -195,6 +210,7 @@ class LiveWindow(QMainWindow):
         session.update.connect(self._on_update)
         session.drained.connect(self._on_drained)
         session.failed.connect(self._on_failed)
+        session.crashed.connect(self._on_crashed)
         session.ended.connect(self._on_ended)
         self.session = session
         self.video.set_banner("Starting: loading the model and opening the source...")
@@ -207,6 +223,10 @@ class LiveWindow(QMainWindow):
             return
         self.info = info
         self.clock = words.SessionTime(info.origin)
+        self._loop_pulse = time.monotonic()
+        if self.crash:
+            self.audit("restarted_after_crash", crash=self.crash)
+            self.crash = ""
         self.source_label.setText(f"   {info.source}")
         self.video.set_banner("")
         log.info("session %d: %s on %s, model %s, log %s", info.session_id, info.source, info.device,
@@ -218,6 +238,8 @@ class LiveWindow(QMainWindow):
         if self.sender() is not self.session:
             return
         self.snapshot, self.last_update = update.snapshot, update
+        if update.from_loop:
+            self._loop_pulse = time.monotonic()
         if update.image is not None:
             self.video.set_frame(update.image, update.face_status, update.box, update.face_reason)
             self._frames.append(update.received)
@@ -244,6 +266,61 @@ class LiveWindow(QMainWindow):
             return
         self.failure = message
         log.error("monitoring: %s", message)
+
+    def _on_crashed(self, message: str, session_id: int) -> None:
+        """The analysis thread died (its session is closed `crashed`): an alarm at once, then a
+        fresh session on the same source and patient; after repeated crashes the window exits
+        non-zero so that the supervisor restarts the whole process."""
+        if self.sender() is not self.session:
+            return
+        now = time.monotonic()
+        self.crash = message
+        self._crashes.append(now)
+        while self._crashes and self._crashes[0] < now - CRASH_WINDOW_S:
+            self._crashes.popleft()
+        log.error("session %d: the analysis crashed (%s)", session_id, message)
+        self.audit("pipeline_crashed", session=session_id, error=message)
+        if len(self._crashes) >= self.options.crashes_before_exit:
+            log.critical("%d crashes within %.0f min: exiting for the supervisor to restart",
+                         len(self._crashes), CRASH_WINDOW_S / 60)
+            self.exit_code = 1
+            self._stop_cause = "repeated crashes"
+            self._begin_close()
+            return
+        QTimer.singleShot(int(self.options.restart_after_crash_s * 1000), self._restart_after_crash)
+
+    def _restart_after_crash(self) -> None:
+        if self.crash and not self._closing and (self.session is None or not self.session.running):
+            self.start_session()
+
+    def _watch_pipeline(self) -> None:
+        """Whatever the pipeline threads do, a loop that stops sending updates is an alarm here."""
+        watching = self.info is not None and self.monitoring and not self._closing
+        limit = self.settings.alarms.watchdog_after_s + STALL_MARGIN_S
+        stalled = (watching and self._loop_pulse is not None
+                   and time.monotonic() - self._loop_pulse > limit)
+        if stalled != self.stopped_watching:
+            self.stopped_watching = stalled
+            if stalled:
+                log.error("window: no update from the analysis loop for %.0f s", limit)
+            self._refresh_state()
+
+    def _own_alarm(self) -> Tile | None:
+        """The window's own technical alarm (crash, stalled loop), when the engine cannot say it."""
+        if self.crash:
+            return Tile(PIPELINE_STALLED, HIGH, True, f"{words.symbol(HIGH)} MONITORING STOPPED",
+                        f"the analysis crashed ({self.crash}); restarting")
+        engine_says = self.snapshot is not None and any(
+            a.kind == PIPELINE_STALLED and a.active for a in self.snapshot.alarms)
+        if self.stopped_watching and not engine_says:
+            age = time.monotonic() - (self._loop_pulse or time.monotonic())
+            return Tile(PIPELINE_STALLED, MEDIUM, True, f"{words.symbol(MEDIUM)} MONITORING STOPPED",
+                        f"no analysis for {age:.0f} s: the screen is not current", flashing=True)
+        return None
+
+    def own_tone(self) -> Tone | None:
+        tile = self._own_alarm()
+        return None if tile is None else Tone(PIPELINE_STALLED, tile.priority, True)
 
     def _on_ended(self, summary) -> None:
         if self.sender() is not self.session:
@@ -313,35 +390,30 @@ class LiveWindow(QMainWindow):
     # --- user actions ------------------------------------------------------------------------
 
     def acknowledge(self) -> None:
-        user = self.user
-        self._command(lambda engine, t: engine.acknowledge(t, user))
+        self._command(actions.Acknowledge(self.user))
 
     def audio_pause(self) -> None:
-        user = self.user
-        self._command(lambda engine, t: engine.audio_pause(t, user))
+        self._command(actions.PauseAudio(self.user))
 
     def toggle_procedure(self) -> None:
-        user = self.user
         if self.snapshot is not None and self.snapshot.mode == PROCEDURE:
-            self._command(lambda engine, t: engine.procedure_end(t, user))
+            self._command(actions.EndProcedure(self.user))
             return
         dialog = ProcedureDialog(self.settings.alarms, self)
         if dialog.exec():
             self.start_procedure(dialog.reason.currentText(), float(dialog.minutes.value()))
 
     def start_procedure(self, reason: str, minutes: float) -> None:
-        user = self.user
         self.procedure_reason = reason
-        self._command(lambda engine, t: engine.procedure_start(t, minutes, reason, user))
+        self._command(actions.StartProcedure(minutes, reason, self.user))
 
     def toggle_standby(self) -> None:
-        user = self.user
         if self.snapshot is not None and self.snapshot.mode == STANDBY:
-            self._command(lambda engine, t: engine.standby_end(t, user))
+            self._command(actions.EndStandby(self.user))
         else:
-            self._command(lambda engine, t: engine.standby_start(t, user))
+            self._command(actions.StartStandby(self.user))
 
-    def _command(self, action) -> None:
+    def _command(self, action: actions.UserAction) -> None:
         if self.session is None or not self.session.command(action):
             self.last_event_label.setText("not monitoring: nothing to act on")
 
@@ -380,7 +452,7 @@ class LiveWindow(QMainWindow):
             return
         user = self.user
         self.audit("settings_changed", changed=changed)
-        self._command(lambda engine, t: engine.update_settings(t, alarms, user))
+        self._command(actions.ChangeAlarmSettings(alarms, user))
         self.settings = self.settings.model_copy(update={"alarms": alarms})
         self._apply_settings()
 
@@ -508,7 +580,10 @@ class LiveWindow(QMainWindow):
             self._refresh_state()
         if self.alarm_bar.flashing:
             self.alarm_bar.update()
-        if self.snapshot is not None and self.monitoring and not self._closing:
+        own = self.own_tone()
+        if own is not None and not self._closing:
+            self.sound.follow(own)
+        elif self.snapshot is not None and self.monitoring and not self._closing:
             self.sound.follow(self.snapshot.tone)
 
     def _refresh_state(self) -> None:
@@ -530,6 +605,9 @@ class LiveWindow(QMainWindow):
                 if self.failure and self.ended:
                     tiles = [Tile("STATUS", None, False, "NOT WATCHING", self.failure)]
                 self.alarm_bar.set_tiles(tiles)
+            own = self._own_alarm()
+            if own is not None:
+                self.alarm_bar.set_tiles([own] + [t for t in self.alarm_bar.tiles if t.kind != "STATUS"])
         self._refresh_mode(snap)
         self._refresh_controls(snap)
         if self.failure:
