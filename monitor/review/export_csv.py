@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 from monitor.csv_safe import SafeWriter
 from monitor.review.collect import Progress, SessionData, iso, no_progress
+from monitor.store.files import make_private_dirs, open_private
 
 EPISODE_COLUMNS = (
     "bed", "encounter", "session_uid", "episode", "start", "alarm", "end", "duration_s", "peak_s",
@@ -32,7 +33,7 @@ FILES = ("episodes.csv", "samples.csv", "annotations.csv")
 def write_csv(sessions: list[SessionData], out: Path, zone: tzinfo,
               progress: Progress = no_progress) -> list[Path]:
     """Write the three files into folder `out` (created); returns their paths."""
-    out.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(out)
     paths = [out / name for name in FILES]
     _write(paths[0], EPISODE_COLUMNS, (row for d in sessions for row in _episodes(d, zone)))
     total = sum(len(d.samples) for d in sessions)
@@ -69,7 +70,7 @@ def _episodes(d: SessionData, zone: tzinfo) -> Iterable[list[Any]]:
 
 
 def _write(path: Path, header: tuple[str, ...], rows: Iterable[list[Any]]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    with open_private(path, "w", newline="", encoding="utf-8") as fh:
         writer = SafeWriter(fh)
         writer.writerow(header)
         writer.writerows(rows)

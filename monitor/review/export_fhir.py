@@ -20,6 +20,7 @@ from typing import Any
 
 from monitor import __version__
 from monitor.review.collect import Progress, SessionData, iso, no_progress
+from monitor.store.files import open_private
 from monitor.store.queries import Record
 
 NAMESPACE = uuid.UUID("5b0c1c77-6a43-4e4a-9d8f-7f2a0c3f9e11")  # painmon's own, fixed forever
@@ -168,7 +169,7 @@ def write_fhir(sessions: list[SessionData], out: Path, zone: tzinfo,
     bundle = build_bundle(sessions, zone)
     progress(0, 1, "validating the FHIR bundle")
     Bundle.model_validate(bundle)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(bundle, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    with open_private(out, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(bundle, indent=2, ensure_ascii=False) + "\n")
     progress(1, 1, "bundle written")
     return [out]

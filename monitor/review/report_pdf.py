@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from datetime import tzinfo
 from pathlib import Path
+from typing import IO
 
 from reportlab.graphics.shapes import Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
@@ -30,6 +31,7 @@ from reportlab.platypus import (
 
 from monitor.review import data
 from monitor.review.collect import COLUMN_NOTE, Progress, SessionData, no_progress
+from monitor.store.files import open_private
 
 PAGE = landscape(A4)
 MARGIN = 12 * mm
@@ -52,9 +54,16 @@ DISCLAIMER = ("painmon estimates facial pain expression from video. It is not a 
 def write_pdf(sessions: list[SessionData], out: Path, zone: tzinfo,
               progress: Progress = no_progress) -> list[Path]:
     """One page per session (an empty selection gives one page that says so)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
     styles = _styles()
-    doc = SimpleDocTemplate(str(out), pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN,
+    with open_private(out, "wb") as fh:
+        _build(fh, sessions, zone, styles, progress)
+    progress(len(sessions), len(sessions), "report written")
+    return [out]
+
+
+def _build(fh: IO[bytes], sessions: list[SessionData], zone: tzinfo,
+           styles: dict[str, ParagraphStyle], progress: Progress) -> None:
+    doc = SimpleDocTemplate(fh, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN,
                             topMargin=MARGIN, bottomMargin=MARGIN, invariant=True,
                             title="painmon pain-expression review", author="painmon")
     frame_w, frame_h = PAGE[0] - 2 * MARGIN, PAGE[1] - 2 * MARGIN - 1
@@ -68,8 +77,6 @@ def write_pdf(sessions: list[SessionData], out: Path, zone: tzinfo,
         story.append(Paragraph("No monitoring sessions in the chosen bed and time range.",
                                styles["Title"]))
     doc.build(story)
-    progress(len(sessions), len(sessions), "report written")
-    return [out]
 
 
 def _styles() -> dict[str, ParagraphStyle]:

@@ -1,4 +1,5 @@
-"""Files private to the user: the database holds health data about a patient."""
+"""Files private to the user: the database, and every export of it, holds health data about a
+patient."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -40,3 +42,16 @@ def create_private_file(path: Path, exclusive: bool = False) -> None:
     flags = os.O_CREAT | os.O_WRONLY | (os.O_EXCL if exclusive else 0)
     with private_umask():
         os.close(os.open(path, flags, PRIVATE_FILE_MODE))
+
+
+def open_private(path: Path, mode: str = "w", **kwargs: Any) -> IO[Any]:
+    """Open `path` for writing as 0600 (an export of the record): a new file is created private,
+    an existing one is made private before anything is written into it; new folders are 0700."""
+    make_private_dirs(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+        return os.fdopen(fd, mode, **kwargs)
+    except BaseException:
+        os.close(fd)
+        raise

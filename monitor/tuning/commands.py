@@ -178,6 +178,7 @@ def cmd_export_truth(args: argparse.Namespace) -> int:
     from monitor.review.data import find_sessions
     from monitor.store import queries
     from monitor.store.database import open_database
+    from monitor.store.files import open_private
     from monitor.tuning.truth import truth_from_annotations
 
     db = open_database(args.db, create=False)
@@ -190,7 +191,8 @@ def cmd_export_truth(args: argparse.Namespace) -> int:
             raise MonitorError(f"session {sid} was purged: its episodes are gone")
     text = truth_from_annotations(db, ids, args.min_nips)
     if args.out:
-        args.out.write_text(text, encoding="utf-8")
+        with open_private(args.out, "w", encoding="utf-8") as fh:  # patient data, as the record
+            fh.write(text)
     else:
         print(text, end="")
     return 0
