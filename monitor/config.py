@@ -6,6 +6,7 @@ typo in a config file never silently leaves a default in force.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -228,7 +229,6 @@ class StoreSettings(_Section):
     queue_size: int = Field(10000, ge=100, le=1_000_000)
     flush_interval_s: float = Field(1.0, ge=0.1, le=2.0, description="longest delay before a write")
     trace_span_s: float = Field(10.0, ge=1.0, le=60.0, description="seconds per frame_trace row")
-    store_media: bool = Field(False, description="keep face images of episodes (off: privacy)")
 
     @model_validator(mode="after")
     def _no_password(self) -> "StoreSettings":
@@ -339,6 +339,22 @@ class Settings(_Section):
     def non_defaults(self) -> dict[str, Any]:
         """Settings that differ from the defaults, as dotted keys (marked on screen, audited)."""
         return _diff(self.model_dump(mode="json"), Settings().model_dump(mode="json"))
+
+
+# Settings that older versions stored with each session (settings_json) and this one dropped.
+RETIRED = (("store", "store_media"),)
+
+
+def from_stored(text: str) -> Settings:
+    """A session's stored settings, written by this version or an older one (for replays)."""
+    try:
+        tree = json.loads(text)
+        for section, key in RETIRED:
+            tree.get(section, {}).pop(key, None)
+        return Settings.model_validate(tree)
+    except (ValueError, AttributeError) as exc:  # ValidationError is a ValueError
+        detail = describe(exc) if isinstance(exc, ValidationError) else str(exc)
+        raise MonitorError(f"stored settings are not readable: {detail}") from None
 
 
 def _diff(current: dict, default: dict, prefix: str = "") -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from monitor.config import AlarmSettings, Settings
+from monitor.config import AlarmSettings, Settings, from_stored
 from monitor.errors import MonitorError
 from monitor.packets import FaceStatus
 from monitor.signal.engine import AlarmEngine
@@ -57,7 +57,7 @@ def load_session(engine: Engine, session_id: int) -> StoredSession:
     actions, not_replayed = _user_actions(events)
     ended = [e.t for e in events if e.kind == "SESSION" and e.transition == "ended"]
     return StoredSession(
-        id=session_id, settings=Settings.model_validate_json(session.settings_json), frames=frames,
+        id=session_id, settings=from_stored(session.settings_json), frames=frames,
         actions=actions, end_t=ended[-1] if ended else frames[-1].t, not_replayed=not_replayed,
         episodes=[_stored_episode(row) for row in queries.episodes(engine, session_id)])
 

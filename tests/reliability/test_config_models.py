@@ -3,6 +3,7 @@ clear MonitorError, never another exception, never a setting other than the one 
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
@@ -12,7 +13,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.config import Settings, load
+from monitor.config import Settings, from_stored, load
 from monitor.errors import MonitorError
 from monitor.scoring.scorer import Scorer
 
@@ -111,3 +112,21 @@ def test_a_huge_settings_file_gives_a_short_error(tmp_path: Path):
     with pytest.raises(MonitorError, match="review: unknown time zone 'xxx") as caught:
         load(path, environ={})
     assert len(str(caught.value)) < 400
+
+
+def test_there_is_no_setting_to_store_images(tmp_path: Path):
+    """No video frame or face image is ever stored, so no setting pretends to switch that on."""
+    path = tmp_path / "media.toml"
+    path.write_text("[store]\nstore_media = true\n")
+    with pytest.raises(MonitorError, match=r"store\.store_media: unknown setting"):
+        load(path, environ={})
+
+
+def test_settings_stored_by_an_older_version_still_replay():
+    """Sessions recorded while store.store_media existed carry it in their settings_json."""
+    old = Settings().model_dump(mode="json")
+    old["store"]["store_media"] = False
+    old["alarms"]["t_on"] = 0.7
+    assert from_stored(json.dumps(old)).alarms.t_on == 0.7
+    with pytest.raises(MonitorError, match=r"stored settings are not readable: alarms\.t_on"):
+        from_stored(json.dumps({"alarms": {"t_on": 2.0}}))

@@ -37,7 +37,6 @@ def _own_sockets() -> set[str]:
 def test_a_run_keeps_its_files_private_stores_no_images_and_listens_nowhere(tmp_path: Path, scorer):
     folder = tmp_path / "data" / "painmon"
     settings = Settings(store=StoreSettings(url=f"sqlite:///{folder}/p.db"))
-    assert settings.store.store_media is False
     listening: list[set[str]] = []
     monitor = Monitor(settings, str(Path(__file__).parents[2] / "assets/demo/demo.mp4"),
                       scorer=scorer, on_frame=lambda r: listening.append(
