@@ -155,8 +155,10 @@ class MovementSettings(_Section):
         0.5, ge=0.2, le=0.9,
         description="M is the level m reached during at least this share of the window's known "
                     "time: a brief twitch does not raise it")
-    moving_from: float = Field(0.002, ge=0.0001, le=0.5, description="M from this: moving")
-    vigorous_from: float = Field(0.01, ge=0.0002, le=1.0, description="M from this: vigorous")
+    moving_from: float = Field(0.0005, ge=0.0001, le=0.05,
+                               description="M from this: moving (e.g. 1 % of the region at 0.05)")
+    vigorous_from: float = Field(0.005, ge=0.0005, le=0.5,
+                                 description="M from this: vigorous (e.g. 5 % of the region at 0.1)")
 
     @model_validator(mode="after")
     def _check(self) -> "MovementSettings":
