@@ -95,6 +95,9 @@ class AudioSettings(_Section):
         return self
 
 
+MIN_COT_FRACTION = 0.1  # a cot region narrower than this share of the frame holds no usable face
+
+
 class VisionSettings(_Section):
     """Face detection, subject tracking and the quality gate."""
 
@@ -128,6 +131,9 @@ class VisionSettings(_Section):
         x0, y0, x1, y1 = self.cot_region
         if not (0.0 <= x0 < x1 <= 1.0 and 0.0 <= y0 < y1 <= 1.0):
             raise ValueError("cot_region must be x0 < x1 and y0 < y1, all within 0..1")
+        if min(x1 - x0, y1 - y0) < MIN_COT_FRACTION - 1e-9:  # the frame size is known only at start
+            raise ValueError(f"cot_region must span at least {MIN_COT_FRACTION:.0%} of the frame's "
+                             "width and height: a smaller one cannot hold an infant's face")
         if self.min_brightness >= self.max_brightness:
             raise ValueError("min_brightness must be below max_brightness")
         return self

@@ -141,6 +141,33 @@ def test_unplugged_camera_reconnects_when_it_returns(shared_data: Path):
         src.close()
 
 
+def test_status_is_a_copy_the_capture_thread_never_changes(shared_data: Path):
+    state = {"unplugged": False}
+    src = LiveSource("fake camera",
+                     lambda: VideoFileCamera(shared_data / "video/tears_of_steel.mp4",
+                                             unplugged=lambda: state["unplugged"]),
+                     SETTINGS, clock_from(time.monotonic()), 3.0)
+    try:
+        src.read(2.0)
+        mine = src.status()
+        assert mine.connected and mine.detail == ""
+        mine.connected, mine.detail, mine.reconnects = False, "changed by a reader", 99
+        state["unplugged"] = True  # the thread now writes its own changes
+        deadline = time.monotonic() + 3
+        while src.status().connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        theirs = src.status()
+        assert theirs is not src.status()
+        assert theirs.detail == "no frames; reconnecting" and theirs.reconnects < 99
+        assert (mine.connected, mine.detail, mine.reconnects) == (False, "changed by a reader", 99)
+        for _ in range(50):  # every copy is whole: never "connected" with a reconnecting detail
+            status = src.status()
+            assert status.connected == (status.detail == "") or status.frozen
+            time.sleep(0.01)
+    finally:
+        src.close()
+
+
 def test_frozen_camera_is_reported(shared_data: Path):
     state = {"frozen": False}
     src = LiveSource("fake camera",

@@ -7,6 +7,7 @@ packages=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-
           fonts-dejavu-core poppler-utils
           libpulse0   # QtMultimedia (alarm tones) loads libpulse even where no sound server runs
           libportaudio2   # sounddevice (the cot microphone) loads PortAudio on import
+          ffmpeg   # tests make clips with ffmpeg (variable frame rate, sound tracks, damaged files)
           systemd)    # systemd-analyze checks the shipped user unit (packaging/linux/painmon.service)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,116 +1,31 @@
-"""Frame sources: a video file, a camera index or a network stream, behind one small interface.
+"""Sources: a video file, a camera index or a network stream, behind one small interface (base.py).
 
-Files in analysis mode yield every frame, stamped with the file's own time, so a replay is
-deterministic at any speed. Live sources (cameras, streams, and files with `realtime=True`) read
-in their own thread into a one-slot mailbox that keeps only the newest frame.
+Files are read with PyAV (files.py, media.py): frames and sound, each with its own presentation
+time. Cameras and network streams are read with OpenCV in their own thread into a one-slot
+mailbox that keeps only the newest frame; they have no sound yet (`has_audio` False).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable
 
 import cv2
 import numpy as np
 
+from monitor.capture.base import Source, SourceEnded, SourceFailed, SourceStatus
+from monitor.capture.files import FileSource, PacedFileSource
 from monitor.capture.mailbox import LatestSlot
 from monitor.config import CaptureSettings
 from monitor.errors import MonitorError
 from monitor.packets import FramePacket
 
+__all__ = ["FileSource", "LiveSource", "PacedFileSource", "Source", "SourceEnded", "SourceFailed",
+           "SourceStatus", "open_source"]
+
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://")
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mpg", ".mpeg", ".wmv")
-
-
-class SourceEnded(Exception):
-    """A finite source (a file) has no more frames."""
-
-
-@dataclass
-class SourceStatus:
-    """What the watchdog and the status line need from capture."""
-
-    connected: bool = True
-    frozen: bool = False
-    reconnects: int = 0
-    dropped: int = 0
-    detail: str = ""
-
-
-class Source(Protocol):
-    live: bool
-    description: str
-
-    def read(self, timeout: float) -> FramePacket | None:
-        """The next frame, or None when none came within `timeout` (time still passes)."""
-
-    def status(self) -> SourceStatus: ...
-
-    def close(self) -> None: ...
-
-
-def _open_capture(target: str | int, settings: CaptureSettings) -> cv2.VideoCapture:
-    timeout_ms = int(settings.open_timeout_s * 1000)
-    params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
-    if isinstance(target, int):
-        return cv2.VideoCapture(target, cv2.CAP_ANY, params)
-    return cv2.VideoCapture(target, cv2.CAP_FFMPEG, params)
-
-
-class FileSource:
-    """Every frame of a video file in order, with the file's timestamps as the session clock."""
-
-    live = False
-
-    def __init__(self, path: Path, settings: CaptureSettings) -> None:
-        if not path.exists():
-            raise MonitorError(f"video file not found: {path}")
-        if path.is_dir() or path.stat().st_size == 0:
-            raise MonitorError(f"{path} is empty or not a video file")
-        self._cap = _open_capture(str(path), settings)
-        if not self._cap.isOpened():
-            raise MonitorError(f"cannot decode {path}: not a video OpenCV can read, or the file is "
-                               "corrupt or truncated")
-        fps = self._cap.get(cv2.CAP_PROP_FPS)
-        self.fps = fps if 0 < fps < 1000 else 25.0
-        ok, first = self._cap.read()
-        if not ok or first is None:
-            self._cap.release()
-            raise MonitorError(f"{path} opened but holds no decodable frame (corrupt or truncated?)")
-        self._pending: np.ndarray | None = first
-        self._index = 0
-        self._last_t = -1.0
-        self.description = f"file {path.name}"
-        self.frame_count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
-
-    def _timestamp(self) -> float:
-        """The decoder's time of the frame just read; falls back to index/fps when it is unusable."""
-        t = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
-        if not np.isfinite(t) or t <= self._last_t:
-            t = max(self._index / self.fps, self._last_t + 1e-3)
-        return t
-
-    def read(self, timeout: float = 0.0) -> FramePacket:
-        if self._pending is not None:
-            image, self._pending = self._pending, None
-        else:
-            ok, image = self._cap.read()
-            if not ok or image is None:
-                raise SourceEnded
-        t = self._timestamp()
-        packet = FramePacket(t=t, index=self._index, image=image)
-        self._index += 1
-        self._last_t = t
-        return packet
-
-    def status(self) -> SourceStatus:
-        return SourceStatus()
-
-    def close(self) -> None:
-        self._cap.release()
 
 
 class FrozenDetector:
@@ -133,14 +48,24 @@ class FrozenDetector:
         return 0.0 if self.same_since is None else now - self.same_since
 
 
+def _open_capture(target: str | int, settings: CaptureSettings) -> cv2.VideoCapture:
+    timeout_ms = int(settings.open_timeout_s * 1000)
+    params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
+    if isinstance(target, int):
+        return cv2.VideoCapture(target, cv2.CAP_ANY, params)
+    return cv2.VideoCapture(target, cv2.CAP_FFMPEG, params)
+
+
 class LiveSource:
     """A reader thread that keeps only the newest frame and reconnects with back-off.
 
     `opener` returns an opened capture-like object (`read()`, `release()`, `isOpened()`), so tests
-    can stand in a fake camera shaped like cv2.VideoCapture. `clock` is the session clock.
+    can stand in a fake camera shaped like cv2.VideoCapture. `clock` is the session clock; frames
+    are stamped with it when they arrive.
     """
 
     live = True
+    has_audio = False
 
     def __init__(
         self,
@@ -149,19 +74,16 @@ class LiveSource:
         settings: CaptureSettings,
         clock: Callable[[], float],
         frozen_after_s: float,
-        pace_fps: float | None = None,
     ) -> None:
         self.description = description
         self._opener = opener
         self._settings = settings
         self._clock = clock
         self._frozen_after_s = frozen_after_s
-        self._pace = 1.0 / pace_fps if pace_fps else None
         self._slot: LatestSlot[FramePacket] = LatestSlot()
         self._stop = threading.Event()
-        self._status = SourceStatus()
+        self._status = SourceStatus()  # replaced whole by the thread, never changed in place
         self._frozen = FrozenDetector()
-        self._ended = False
         cap = opener()
         if not cap.isOpened():
             cap.release()
@@ -173,47 +95,36 @@ class LiveSource:
     def _run(self, cap: cv2.VideoCapture) -> None:
         index = 0
         delay = self._settings.reconnect_min_s
-        started = time.monotonic()
         while not self._stop.is_set():
             ok, image = cap.read()
             now = self._clock()
             if not ok or image is None:
-                if self._pace is not None:  # a paced file has ended: that is an end, not a fault
-                    self._ended = True
-                    self._slot.close()
-                    break
-                self._status.connected = False
-                self._status.detail = "no frames; reconnecting"
+                self._publish(connected=False, frozen=False, detail="no frames; reconnecting")
                 cap.release()
                 if self._stop.wait(delay):
-                    break
+                    return
                 delay = min(delay * 2, self._settings.reconnect_max_s)
                 cap = self._opener()
-                self._status.reconnects += 1
+                self._publish(reconnects=self._status.reconnects + 1)
                 continue
             delay = self._settings.reconnect_min_s
-            self._status.connected = True
             self._frozen.update(image, now)
-            self._status.frozen = self._frozen.frozen_for(now) >= self._frozen_after_s
-            self._status.detail = "frozen image" if self._status.frozen else ""
-            if self._pace is not None:
-                wait = started + index * self._pace - time.monotonic()
-                if wait > 0 and self._stop.wait(wait):
-                    break
-                now = self._clock()
+            frozen = self._frozen.frozen_for(now) >= self._frozen_after_s
+            self._publish(connected=True, frozen=frozen, detail="frozen image" if frozen else "")
             self._slot.put(FramePacket(t=now, index=index, image=image))
             index += 1
         cap.release()
 
+    def _publish(self, **changes) -> None:
+        """One assignment: a reader sees the status before or after a change, never half of it."""
+        self._status = dataclasses.replace(self._status, **changes)
+
     def read(self, timeout: float) -> FramePacket | None:
-        packet = self._slot.take(timeout)
-        if packet is None and self._ended:
-            raise SourceEnded
-        return packet
+        return self._slot.take(timeout)
 
     def status(self) -> SourceStatus:
-        self._status.dropped = self._slot.dropped
-        return self._status
+        """A copy: the caller may keep or change it without touching what the thread writes."""
+        return dataclasses.replace(self._status, dropped=self._slot.dropped)
 
     def close(self) -> None:
         self._stop.set()
@@ -227,8 +138,14 @@ def open_source(
     clock: Callable[[], float],
     frozen_after_s: float,
     realtime: bool = False,
+    audio: bool = False,
 ) -> Source:
-    """`camera:N`, an rtsp/http(s) URL, or a video file path (paced like a camera with realtime)."""
+    """`camera:N`, an rtsp/http(s) URL, or a video file path.
+
+    A file is read with its sound track when `audio` is True (AudioBlocks then come from `read`
+    too, and `has_audio` says whether the file has one); with `realtime` it is paced against
+    `clock`, the session clock: its item at file time t is released when clock() >= t.
+    """
     if spec.startswith("camera:"):
         try:
             index = int(spec.split(":", 1)[1])
@@ -241,11 +158,5 @@ def open_source(
             raise MonitorError(f"unsupported stream {spec!r}: use rtsp://, http:// or https://")
         return LiveSource(f"stream {spec.split('@')[-1]}", lambda: _open_capture(spec, settings),
                           settings, clock, frozen_after_s)
-    path = Path(spec).expanduser()
-    if realtime:
-        probe = FileSource(path, settings)  # validates the file with a clear message first
-        fps = probe.fps
-        probe.close()
-        return LiveSource(f"file {path.name} (real time)", lambda: _open_capture(str(path), settings),
-                          settings, clock, frozen_after_s, pace_fps=fps)
-    return FileSource(path, settings)
+    file = FileSource(Path(spec).expanduser(), settings, audio=audio)
+    return PacedFileSource(file, clock) if realtime else file

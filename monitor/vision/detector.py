@@ -49,8 +49,15 @@ class FaceDetector:
         levels of MTCNN's image pyramid when the expected face size is known."""
         rgb = to_rgb(image_bgr)
         self._mtcnn.min_face_size = min_face_size or self._min_face_size
-        with torch.inference_mode():
-            boxes, probs, landmarks = self._mtcnn.detect(rgb, landmarks=True)
+        try:
+            with torch.inference_mode():
+                boxes, probs, landmarks = self._mtcnn.detect(rgb, landmarks=True)
+        except ValueError as exc:
+            # facenet-pytorch concatenates an empty list when no candidate fits the image (one
+            # smaller than the smallest face, or every candidate box outside it): no face
+            if "non-empty list of Tensors" not in str(exc):
+                raise
+            return []
         if boxes is None:  # facenet-pytorch's way of saying "no face"
             return []
         found = [

@@ -20,8 +20,16 @@ from monitor.config import VisionSettings
 from monitor.packets import FaceObservation, FaceStatus, FramePacket
 from monitor.vision import quality
 from monitor.vision.detector import Detection, FaceDetector
-from monitor.vision.geometry import Box, centre, clip_box, region_pixels
+from monitor.vision.geometry import Box, centre, clip_box, cot_region_too_small, region_pixels
 from monitor.vision.tracker import SubjectTracker
+
+
+FRAME_TOO_SMALL = "frame too small"  # the cot region of this frame cannot hold the smallest face
+
+
+def smallest_face_px(settings: VisionSettings) -> int:
+    """The smallest face that can be both found (MTCNN) and scored (the quality gate), pixels."""
+    return max(settings.min_face_size, settings.min_face_px)
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -56,6 +64,9 @@ class FaceFinder:
     def observe(self, packet: FramePacket) -> FaceObservation:
         image = packet.image
         height, width = image.shape[:2]
+        smallest = smallest_face_px(self._settings)
+        if cot_region_too_small(self._settings.cot_region, width, height, smallest):
+            return FaceObservation(FaceStatus.NO_FACE, reason=FRAME_TOO_SMALL)
         region = region_pixels(self._settings.cot_region, width, height)
         subject, seen_any = None, False
         if self._fast and self.tracker.fresh(packet.t):

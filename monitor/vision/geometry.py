@@ -36,3 +36,18 @@ def region_pixels(region: Sequence[float], width: int, height: int) -> tuple[int
     """A cot region given as fractions of the frame, in whole pixels."""
     x0, y0, x1, y1 = region
     return int(round(x0 * width)), int(round(y0 * height)), int(round(x1 * width)), int(round(y1 * height))
+
+
+def cot_region_too_small(region: Sequence[float], frame_w: int, frame_h: int,
+                         min_face_px: int) -> str | None:
+    """Why no face can be found in this cot region of this frame size, or None when one can.
+
+    `min_face_px`: the smallest face that can be found and scored (finder.smallest_face_px). For
+    the start of a session (a clear error) and for the finder (such frames are `no_face`)."""
+    x0, y0, x1, y1 = region_pixels(region, frame_w, frame_h)
+    width, height = x1 - x0, y1 - y0
+    if min(width, height) >= min_face_px:
+        return None
+    return (f"the cot region is {width}x{height} px of a {frame_w}x{frame_h} frame, too small to "
+            f"hold a face of {min_face_px} px (vision.min_face_size, min_face_px): choose a larger "
+            "vision.cot_region or a camera mode with more pixels")

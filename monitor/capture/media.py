@@ -1,0 +1,277 @@
+"""One media container read with PyAV (FFmpeg): its frames and its sound, each stamped with its own
+presentation time, and an honest account of how much of the file could be decoded.
+
+Times are `pts * time_base` relative to the video stream's start (the first frame is t=0), for
+sound and frames alike, so they stay aligned at any analysis speed and variable-frame-rate files
+with B-frames get each frame's true time. Sound is mixed to mono float32 and resampled to 16 kHz
+in contiguous blocks (a gap in the track is filled with silence, so concatenated blocks stay on
+time).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+from monitor.capture.base import SourceEnded, SourceFailed
+from monitor.errors import MonitorError
+from monitor.packets import AudioBlock, FramePacket
+
+log = logging.getLogger(__name__)
+
+AUDIO_RATE = 16_000  # the cry model's rate
+BLOCK_S = 0.24  # half the cry model's 0.48 s hop: sound reaches the model with little delay
+GAP_FILL_S = 0.02  # a jump forward in the sound track beyond this is filled with silence
+# A file counts as damaged when it delivers less than this share of the frames or duration its
+# container declares, or when more packets than this fail to decode (FFmpeg conceals a few).
+MIN_DECODED_SHARE = 0.9
+DECODE_ERRORS_TOLERATED = 2
+LOOKAHEAD_FRAMES = 32  # frames held back (still YUV) to merge a lagging sound track in time order
+
+
+@dataclass
+class Integrity:
+    """What the container declares against what was decoded, judged when the file ends."""
+
+    declared_frames: int = 0  # 0: the container does not say (e.g. Matroska)
+    declared_s: float = 0.0
+    decoded_frames: int = 0
+    decoded_s: float = 0.0  # the end of the last frame (or sound sample) delivered
+    decode_errors: int = 0
+    demux_failed: str = ""
+
+    def problem(self) -> str | None:
+        """Why the file must count as damaged, or None when it was decoded as declared."""
+        found = []
+        if self.declared_frames and self.decoded_frames < MIN_DECODED_SHARE * self.declared_frames:
+            found.append(f"decoded {self.decoded_frames} of {self.declared_frames} frames")
+        if self.declared_s and self.decoded_s < MIN_DECODED_SHARE * self.declared_s:
+            found.append(f"it ends at {self.decoded_s:.1f} s of {self.declared_s:.1f} s")
+        if self.decode_errors > DECODE_ERRORS_TOLERATED:
+            found.append(f"{self.decode_errors} packets failed to decode")
+        if self.demux_failed:
+            found.append(f"reading stopped: {self.demux_failed}")
+        return "; ".join(found) or None
+
+
+class MediaReader:
+    """Iterates one container's video frames (FramePacket, BGR) and sound (AudioBlock), merged in
+    presentation order. Bad packets are counted and skipped; at the end the iterator raises
+    SourceEnded, or SourceFailed when the file was truncated or damaged (see Integrity)."""
+
+    def __init__(self, path: Path, video: bool = True, audio: bool = True,
+                 open_timeout_s: float = 10.0) -> None:
+        if not path.exists():
+            raise MonitorError(f"video file not found: {path}")
+        if path.is_dir() or path.stat().st_size == 0:
+            raise MonitorError(f"{path} is empty or not a video file")
+        self.path = path
+        try:
+            self._container = av.open(str(path), metadata_errors="ignore", timeout=open_timeout_s)
+        except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+            raise MonitorError(f"cannot decode {path}: not a video FFmpeg can read, or the file is "
+                               f"corrupt or truncated ({exc})") from None
+        streams = self._container.streams
+        self._video = streams.video[0] if video and streams.video else None
+        self._audio = streams.audio[0] if audio and streams.audio else None
+        if video and self._video is None:
+            self._container.close()
+            raise MonitorError(f"{path} holds no video stream")
+        if self._video is None and self._audio is None:
+            self._container.close()
+            raise MonitorError(f"{path} holds no sound track")
+        self.has_audio = self._audio is not None
+        self._origin = _origin(self._container)
+        self.integrity = _declared(self._container, self._video or self._audio, self._origin)
+        if self._video is not None:
+            self._video.thread_type = "AUTO"
+            self.fps = float(self._video.average_rate or self._video.guessed_rate or 25)
+            self._frame_s = 1.0 / self.fps  # a frame's duration, where the file does not say
+        self._sound = SoundBlocks(self._origin) if self._audio is not None else None
+        self._frames: deque[tuple[float, av.VideoFrame]] = deque()
+        self._blocks: deque[AudioBlock] = deque()
+        self._demux = self._container.demux(*(s for s in (self._video, self._audio) if s))
+        self._demuxing = True
+        self._index = 0
+        self._last_t = -float("inf")  # the last decoded frame
+        self._sent_t = -float("inf")  # the last delivered frame
+
+    def __iter__(self) -> Iterator[FramePacket | AudioBlock]:
+        return self
+
+    def __next__(self) -> FramePacket | AudioBlock:
+        while True:
+            item = self._ready()
+            if item is not None:
+                return item
+            if not self._demuxing:
+                raise self._end()
+            self._decode_next_packet()
+
+    def _ready(self) -> FramePacket | AudioBlock | None:
+        """The earliest waiting item, once neither stream can still bring an earlier one."""
+        frames, blocks, sound = self._frames, self._blocks, self._sound
+        if frames and blocks:
+            return self._packet() if frames[0][0] <= blocks[0].t else blocks.popleft()
+        if frames:
+            if sound is None or not self._demuxing or frames[0][0] <= sound.next_t:
+                return self._packet()
+            if len(frames) < LOOKAHEAD_FRAMES:
+                return None
+            blocks.extend(sound.take_partial())  # the sound decoded so far, as a shorter block
+            return blocks.popleft() if blocks and blocks[0].t < frames[0][0] else self._packet()
+        if blocks and (self._video is None or not self._demuxing or blocks[0].t <= self._last_t):
+            return blocks.popleft()  # frames still to come start after the last decoded one
+        return None
+
+    def _packet(self) -> FramePacket:
+        t, frame = self._frames.popleft()
+        packet = FramePacket(t=t, index=self._index, image=frame.to_ndarray(format="bgr24"))
+        self._index += 1
+        self._sent_t = t
+        return packet
+
+    def _decode_next_packet(self) -> None:
+        try:
+            packet = next(self._demux)
+        except StopIteration:
+            packet = None
+        except av.error.FFmpegError as exc:  # the container itself is broken from here on
+            self.integrity.demux_failed = str(exc)
+            packet = None
+        if packet is None:
+            self._demuxing = False
+            if self._sound is not None:  # the resampler's last samples; dropped (a few ms) where
+                # frames were delivered past them already, so times never go backwards
+                self._blocks.extend(b for b in self._sound.flush() if b.t >= self._sent_t)
+            return
+        try:
+            decoded = packet.decode()  # an empty (flush) packet at the end drains the decoder
+        except av.error.FFmpegError as exc:
+            self.integrity.decode_errors += 1
+            if self.integrity.decode_errors <= 3:
+                at = "?" if packet.pts is None else f"{float(packet.pts * packet.time_base):.2f} s"
+                log.warning("%s: a %s packet at %s failed to decode: %s", self.path.name,
+                            packet.stream.type, at, exc)
+            return
+        for frame in decoded:
+            if isinstance(frame, av.VideoFrame):
+                self._add_frame(frame)
+            elif self._sound is not None:
+                self._blocks.extend(self._sound.add(frame))
+
+    def _add_frame(self, frame: av.VideoFrame) -> None:
+        t = self._last_t + self._frame_s if frame.time is None else frame.time - self._origin
+        if t <= self._last_t:  # a repeated time: a broken file, not a frame of its own
+            return
+        self._last_t = t
+        self._frames.append((t, frame))
+        self.integrity.decoded_frames += 1
+        self.integrity.decoded_s = max(self.integrity.decoded_s, t + self._frame_s)
+
+    def _end(self) -> Exception:
+        if self._video is None and self._sound is not None:
+            self.integrity.decoded_s = self._sound.end_t
+        problem = self.integrity.problem()
+        if problem is None:
+            return SourceEnded()
+        return SourceFailed(f"{self.path.name} is damaged or truncated: {problem}; what came "
+                            "before was analysed")
+
+    def close(self) -> None:
+        self._container.close()
+
+
+class SoundBlocks:
+    """Decoded sound frames in, contiguous 16 kHz mono blocks out, stamped by presentation time."""
+
+    def __init__(self, origin: float) -> None:
+        self._origin = origin
+        self._resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+        self._pending: list[np.ndarray] = []
+        self._pending_n = 0
+        self._start_t: float | None = None  # the time of the next block's first sample
+        self._input_end: float | None = None  # where the last decoded frame ended
+        self._block_n = int(round(BLOCK_S * AUDIO_RATE))
+
+    @property
+    def next_t(self) -> float:
+        """No block still to come starts earlier (-inf before the track's first sound)."""
+        return -float("inf") if self._start_t is None else self._start_t
+
+    @property
+    def end_t(self) -> float:
+        return (self._start_t or 0.0) + self._pending_n / AUDIO_RATE
+
+    def add(self, frame: av.AudioFrame) -> list[AudioBlock]:
+        t = None if frame.time is None else frame.time - self._origin
+        if t is not None and self._start_t is None:
+            self._start_t = t
+        elif t is not None and self._input_end is not None and t - self._input_end > GAP_FILL_S:
+            self._push(np.zeros(int(round((t - self._input_end) * AUDIO_RATE)), np.float32))
+        if t is not None:
+            self._input_end = t + frame.samples / frame.sample_rate
+        elif self._input_end is not None:
+            self._input_end += frame.samples / frame.sample_rate
+        if self._start_t is None:  # no time yet: the track starts with the session
+            self._start_t = 0.0
+        for out in self._resampler.resample(frame):
+            self._push(out.to_ndarray()[0])
+        return self._take(final=False)
+
+    def take_partial(self) -> list[AudioBlock]:
+        """Whatever is decoded, even less than a block: for a track that lags the frames."""
+        return self._take(final=True)
+
+    def flush(self) -> list[AudioBlock]:
+        for out in self._resampler.resample(None):
+            self._push(out.to_ndarray()[0])
+        return self._take(final=True)
+
+    def _push(self, samples: np.ndarray) -> None:
+        self._pending.append(samples.astype(np.float32, copy=False))
+        self._pending_n += len(samples)
+
+    def _take(self, final: bool) -> list[AudioBlock]:
+        if self._start_t is None or self._pending_n < (1 if final else self._block_n):
+            return []
+        samples = np.concatenate(self._pending)
+        if self._start_t < 0:  # sound before the first frame (e.g. encoder priming) is dropped
+            skip = min(len(samples), int(round(-self._start_t * AUDIO_RATE)))
+            samples, self._start_t = samples[skip:], self._start_t + skip / AUDIO_RATE
+        cut = len(samples) if final else len(samples) - len(samples) % self._block_n
+        blocks = []
+        for at in range(0, cut, self._block_n):
+            chunk = np.clip(samples[at:at + self._block_n], -1.0, 1.0)
+            blocks.append(AudioBlock(t=self._start_t, samples=chunk, rate=AUDIO_RATE))
+            self._start_t += len(chunk) / AUDIO_RATE
+        self._pending = [samples[cut:]] if cut < len(samples) else []
+        self._pending_n = len(samples) - cut
+        return blocks
+
+
+def _origin(container: av.container.InputContainer) -> float:
+    """t=0: the video stream's start (or the container's), shared by all streams."""
+    for stream in (*container.streams.video, *container.streams.audio):
+        if stream.start_time is not None:
+            return float(stream.start_time * stream.time_base)
+    return 0.0 if container.start_time is None else container.start_time / av.time_base
+
+
+def _declared(container: av.container.InputContainer, stream: av.stream.Stream,
+              origin: float) -> Integrity:
+    """What the container says the main stream holds, to compare with what decodes."""
+    if stream.duration is not None:
+        declared_s = float(stream.duration * stream.time_base)
+    elif container.duration is not None:
+        declared_s = container.duration / av.time_base - max(origin, 0.0)
+    else:
+        declared_s = 0.0
+    frames = stream.frames if stream.type == "video" else 0
+    return Integrity(declared_frames=frames, declared_s=declared_s)
