@@ -38,8 +38,10 @@ class FakeDevice:
     rates: tuple[int, ...] = (16000,)
     plugged: bool = True
     gone: str = "error"  # how an unplug shows: "error" (the stream stops) or "silent" (no callbacks)
+    burst: int = 1  # blocks handed over per callback round, as hosts with large buffers do
     position: int = 0
     opened: list[int] = field(default_factory=list)  # sample rate of every stream opened
+    recorded: list[float] = field(default_factory=list)  # stream time of each block's 1st sample
 
     def unplug(self, how: str = "error") -> None:
         self.gone = how
@@ -97,7 +99,8 @@ class FakeInputStream:
         block = 0
         while not self._stop.is_set():
             adc = started + block * frames / rate
-            delay = adc + frames / rate - stream_time()
+            round_end = (block // self.device.burst + 1) * self.device.burst
+            delay = started + round_end * frames / rate - stream_time()
             if delay > 0 and self._stop.wait(delay):
                 break
             if not self.device.plugged:
@@ -111,6 +114,7 @@ class FakeInputStream:
             pos = self.device.position
             take = np.take(signal, np.arange(pos, pos + frames), mode="wrap")
             self.device.position = (pos + frames) % len(signal)
+            self.device.recorded.append(adc)
             info = SimpleNamespace(inputBufferAdcTime=adc, currentTime=stream_time(),
                                    outputBufferDacTime=0.0)
             self._callback(take.astype(np.float32).reshape(frames, 1), frames, info, FakeFlags())

@@ -14,11 +14,11 @@ import pytest
 from scipy.signal import resample_poly
 
 from monitor.capture.microphone import (
-    Microphone, StreamResampler, import_sounddevice, open_microphone, parse_input)
+    BlockStamper, Microphone, StreamResampler, import_sounddevice, open_microphone, parse_input)
 from monitor.config import Settings
 from monitor.errors import MonitorError
 from tests.audio_material import at_16k, decode, esc10_clips
-from tests.fake_sounddevice import FakeDevice, FakeSoundDevice
+from tests.fake_sounddevice import STREAM_CLOCK_ORIGIN, FakeDevice, FakeSoundDevice
 
 
 def wait_for(condition, timeout: float, poll: float = 0.02) -> bool:
@@ -41,9 +41,22 @@ def settings(**audio) -> Settings:
                     capture={"reconnect_min_s": 0.1, "reconnect_max_s": 1.0})
 
 
-def session_clock():
-    origin = time.monotonic()
-    return lambda: time.monotonic() - origin
+class SessionClock:
+    """Seconds since the session began (time.monotonic underneath, as in the monitor)."""
+
+    def __init__(self) -> None:
+        self.origin = time.monotonic()
+
+    def __call__(self) -> float:
+        return time.monotonic() - self.origin
+
+    def of_stream_time(self, t: float) -> float:
+        """A time on the fake PortAudio clock, on this clock."""
+        return t - STREAM_CLOCK_ORIGIN - self.origin
+
+
+def session_clock() -> SessionClock:
+    return SessionClock()
 
 
 def collect(mic: Microphone, seconds: float) -> list:
@@ -77,6 +90,23 @@ def test_blocks_are_the_recording_stamped_on_the_session_clock(cry_44k):
     assert opened_at <= blocks[0].t < read_at
     assert blocks[-1].t + blocks[-1].duration <= read_at + 1e-6
     assert mic.status().connected and mic.status().dropped == 0
+
+
+@pytest.mark.parametrize("burst", [1, 4])
+def test_stamps_are_when_the_sound_was_recorded_even_when_blocks_come_in_bursts(cry_44k, burst):
+    """A host with large buffers hands over several blocks at once, late: stamps still say when
+    each block was recorded (within one 0.1 s block; the cry model's hop is 0.48 s)."""
+    device = FakeDevice("USB cot mic", at_16k(*cry_44k), burst=burst)
+    clock = session_clock()
+    mic = open_microphone("default", clock, settings(block_s=0.1), sd_module=FakeSoundDevice([device]))
+    try:
+        blocks = collect(mic, 2.0)
+    finally:
+        mic.close()
+    assert_contiguous(blocks)
+    recorded = [clock.of_stream_time(t) for t in device.recorded[:len(blocks)]]
+    errors = [abs(b.t - truth) for b, truth in zip(blocks, recorded)]
+    assert max(errors) <= 0.1, errors
 
 
 def test_a_device_without_16k_is_recorded_at_its_own_rate_and_resampled(cry_44k):
@@ -211,3 +241,23 @@ def test_resampling_block_by_block_equals_resampling_the_whole_recording(cry_44k
     held = 10 * max(resampler.up, resampler.down) / resampler.down
     assert 0 <= len(whole) - len(streamed) <= held + 1
     np.testing.assert_allclose(streamed, whole[:len(streamed)], atol=1e-6)
+
+
+@pytest.mark.parametrize("ppm", [-300.0, 0.0, 300.0])
+def test_stamps_follow_a_sound_card_clock_that_drifts(ppm):
+    """Ten minutes of 0.1 s blocks from a card whose crystal is off by `ppm`, handed over late by
+    a random delay (5 ms plus up to 300 ms bursts): stamps stay within the least delay seen of
+    when each block was really recorded."""
+    rng = np.random.default_rng(7)
+    frames, nominal = 1600, 16000
+    true_rate = nominal * (1 - ppm * 1e-6)
+    stamper = BlockStamper()
+    stamper.restart(nominal)
+    worst = 0.0
+    for k in range(6000):
+        recorded = 5.0 + k * frames / true_rate
+        delay = 0.005 + rng.exponential(0.01) + (0.3 if rng.random() < 0.02 else 0.0)
+        _, first, t = stamper.take(recorded + frames / true_rate + delay, frames)
+        assert first == k * frames
+        worst = max(worst, abs(t - recorded))
+    assert worst <= 0.05

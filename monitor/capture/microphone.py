@@ -1,8 +1,11 @@
 """The cot microphone through sounddevice (PortAudio): mono 16 kHz blocks on the session clock.
 
 PortAudio calls `_callback` on its own real-time thread; it only stamps and queues the block
-(never blocks, counts what a full queue drops). `read_blocks()` turns the queue into
-`AudioBlock`s at 16 kHz, resampling when the device cannot record at 16 kHz. A watchdog thread
+(never blocks, counts what a full queue drops). Stamps come from counting samples (BlockStamper),
+not from PortAudio's `inputBufferAdcTime`: through ALSA to PulseAudio, the default path on a
+Linux PC, that time was measured 0.26-0.66 s off and stepping 0.2 s per 0.1 s block.
+`read_blocks()` turns the queue into `AudioBlock`s at 16 kHz, resampling when the device cannot
+record at 16 kHz. A watchdog thread
 notices a lost device (the stream stops, or no block for `audio.lost_after_s`) and reopens it
 with the camera's back-off (`capture.reconnect_min_s` .. `reconnect_max_s`).
 
@@ -97,6 +100,44 @@ def resolve_device(sd: Any, device: str | int) -> tuple[int | None, str]:
     return matches[0]["index"], f"microphone {matches[0]['name']!r} (device {matches[0]['index']})"
 
 
+class BlockStamper:
+    """When a stream started on the session clock, from the sample count and arrival times.
+
+    A block cannot arrive before its last sample was recorded, so every callback bounds the
+    start of its run: start <= arrival - samples so far / rate. The estimate is the tightest
+    bound seen (the least-delayed callback), which jitter and bursts only loosen, allowed to creep
+    later by DRIFT_PER_S of elapsed time so that a device clock slower than the session clock is
+    followed. A run is an unbroken stretch of samples; `restart` begins a new one (a new stream,
+    or samples lost to an overflow). Written on PortAudio's thread, read on the reader's:
+    `anchor` is replaced whole, never changed in place."""
+
+    DRIFT_PER_S = 1e-3  # 1000 ppm: far beyond a sound card's crystal, far below a block's length
+
+    def __init__(self) -> None:
+        self.anchor: tuple[int, float] = (0, 0.0)  # (run, start of that run on the session clock)
+        self.rate = RATE
+        self._count = 0
+        self._last_arrival = 0.0
+
+    def restart(self, rate: int | None = None) -> None:
+        self.rate = rate or self.rate
+        self.anchor = (self.anchor[0] + 1, math.inf)
+        self._count = 0
+
+    def take(self, arrival: float, frames: int) -> tuple[int, int, float]:
+        """(run, index of the block's first sample in the run, its time by what is known now)."""
+        run, start = self.anchor
+        bound = arrival - (self._count + frames) / self.rate
+        if math.isinf(start):
+            start = bound
+        else:
+            start = min(bound, start + self.DRIFT_PER_S * max(0.0, arrival - self._last_arrival))
+        self.anchor = (run, start)
+        first, self._count = self._count, self._count + frames
+        self._last_arrival = arrival
+        return run, first, start + first / self.rate
+
+
 class StreamResampler:
     """resample_poly for a stream: block by block, the same samples as resampling the whole
     recording at once (no clicks at block edges), at the cost of the filter's half length
@@ -139,6 +180,7 @@ class Microphone:
     """One input device as a stream of AudioBlocks on the session clock; reconnects by itself."""
 
     live = True
+    JUMP_S = 0.02  # a contiguous block's stamp moves on only when the estimate is this much later
 
     def __init__(self, device: str | int, sd: Any, clock: Callable[[], float],
                  audio: AudioSettings, capture: CaptureSettings) -> None:
@@ -155,8 +197,10 @@ class Microphone:
         self._stream: Any = None
         self._generation = 0  # which opened stream may still report that it finished
         self._rate = RATE  # the open stream's rate
+        self._stamper = BlockStamper()
+        self._expected: tuple[int, int] | None = None  # (run, sample) the next block should start at
         self._resampler: StreamResampler | None = None  # read_blocks' own state from here on
-        self._expected_t: float | None = None  # session time the next queued block should start at
+        self._expected_t: float | None = None  # session time the previous block ended at
         self._last_block = clock()
         try:
             self._open()
@@ -184,9 +228,15 @@ class Microphone:
                 error = exc
                 continue
             self._rate = rate
+            self._stamper.restart(rate)
             self._finished.clear()
             self._last_block = self._clock()
-            stream.start()
+            try:
+                stream.start()
+            except self._sd.PortAudioError as exc:
+                stream.close()
+                error = exc
+                continue
             self._stream = stream
             return
         raise error
@@ -200,36 +250,43 @@ class Microphone:
         return finished
 
     def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
-        """PortAudio's thread: stamp the block's first sample on the session clock, queue it."""
+        """PortAudio's thread: place the block in its run of samples, queue it."""
         now = self._clock()
-        adc, current = time_info.inputBufferAdcTime, time_info.currentTime
-        age = current - adc if adc > 0 and current > 0 else -1.0
-        t = now - (age if 0.0 <= age < 1.0 else frames / self._rate)
-        if status.input_overflow:
+        if status.input_overflow:  # samples were lost before this block: the count restarts
             self._status.overflows += 1
+            self._stamper.restart()
+        run, first, t = self._stamper.take(now, frames)
         self._last_block = now
         try:
-            self._queue.put_nowait((t, indata[:, 0].copy(), self._rate))
+            self._queue.put_nowait((run, first, t, indata[:, 0].copy(), self._rate))
         except queue.Full:
             self._status.dropped += 1
 
     def read_blocks(self) -> list[AudioBlock]:
         """Every block recorded since the last call, oldest first, at 16 kHz; never waits.
 
-        Consecutive blocks are contiguous: a stamp within half a block of where the previous
-        block ended is taken as that end (callback jitter); a larger gap (a drop, an overflow, a
-        reconnect, clock drift) starts a new run at the measured time."""
+        Stamps use the best estimate of the run's start known now. Blocks that follow each other
+        without a lost sample are contiguous and are stamped so, unless the estimate moved later
+        by more than JUMP_S (a slow device clock); sound after a loss (a full queue, an overflow,
+        a reconnect) starts where it was recorded. Time never runs backwards."""
         blocks = []
         while True:
             try:
-                t, samples, rate = self._queue.get_nowait()
+                run, first, t, samples, rate = self._queue.get_nowait()
             except queue.Empty:
                 return blocks
+            anchor_run, start = self._stamper.anchor
+            if anchor_run == run and not math.isinf(start):
+                t = start + first / rate
             span = len(samples) / rate
-            if self._expected_t is not None and abs(t - self._expected_t) <= span / 2:
+            follows = self._expected == (run, first)
+            if follows and t - self._expected_t <= self.JUMP_S:
                 t = self._expected_t
-            elif self._resampler is not None:
-                self._resampler.reset()
+            else:
+                t = max(t, self._expected_t if self._expected_t is not None else -math.inf)
+                if self._resampler is not None and not follows:
+                    self._resampler.reset()
+            self._expected = (run, first + len(samples))
             self._expected_t = t + span
             if rate == RATE:
                 self._resampler = None
