@@ -12,6 +12,7 @@ from pathlib import Path
 
 from monitor.config import Settings, load
 from monitor.errors import MonitorError
+from monitor.text import plain_text
 
 FORMATS = ("csv", "pdf", "fhir")
 
@@ -92,7 +93,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _user(args: argparse.Namespace) -> str:
     from monitor.review.data import current_user
 
-    return args.user or current_user()
+    return plain_text(args.user or current_user(), "the user name")
 
 
 def parse_time(text: str | None, zone: tzinfo, flag: str) -> datetime | None:
@@ -114,7 +115,10 @@ def parse_time(text: str | None, zone: tzinfo, flag: str) -> datetime | None:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
+    from monitor.cli.window import require_display
     from monitor.store.database import open_database
+
+    require_display()
     from monitor.ui.review.window import run_review
 
     settings = _settings(args)

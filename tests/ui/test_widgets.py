@@ -9,7 +9,7 @@ from monitor.signal.records import (CAMERA_LOST, HIGH, LOW, MEDIUM, PAIN, AlarmS
                                     Snapshot, Tone)
 from monitor.ui.live import words
 from monitor.ui.live.alarmbar import AUDIO, STATUS, alarm_tiles
-from monitor.ui.live.commands import window_available
+from monitor.cli.window import window_available
 from monitor.ui.live.dialogs import SettingsDialog, safe_range
 from monitor.ui.live.gauge import Gauge
 from monitor.ui.live.options import WindowOptions

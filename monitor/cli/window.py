@@ -7,6 +7,9 @@ import os
 import sys
 from typing import Mapping
 
+from monitor.cli.common import NOT_A_DEVICE, add_common, monitoring_settings
+from monitor.errors import EXIT_NO_DISPLAY, MonitorError
+
 HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc")
 
 
@@ -19,6 +22,23 @@ def window_available(environ: Mapping[str, str] | None = None) -> bool:
     return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
 
 
+def require_display(environ: Mapping[str, str] | None = None) -> None:
+    """Qt aborts the process (exit 134, a wall of text) when it finds no display: say it first.
+
+    The exit status is EXIT_NO_DISPLAY, not 2, so that a supervisor started at login before the
+    desktop is up tries again a few seconds later."""
+    environ = os.environ if environ is None else environ
+    if environ.get("QT_QPA_PLATFORM") or environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return
+    raise NoDisplay("no display: this command opens a window. Run it on the bedside screen's "
+                    "desktop (DISPLAY or WAYLAND_DISPLAY set), under a virtual one (xvfb-run "
+                    "painmon ...), or monitor without a window: painmon run --source ...")
+
+
+class NoDisplay(MonitorError):
+    exit_code = EXIT_NO_DISPLAY
+
+
 def add_window_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", help="name or badge of the shift, recorded with acknowledgements "
                         "(default: bedside)")
@@ -27,15 +47,13 @@ def add_window_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> None:
-    from monitor.cli import _add_common
-
     live = subparsers.add_parser("live", help="the bedside window on a camera, file or stream")
     live.add_argument("--source", default="camera:0",
                       help="camera:N, a video file, or an rtsp:// / http(s):// URL (default camera:0)")
     live.add_argument("--fast", action="store_true",
                       help="analyse a file as fast as possible instead of in real time")
     add_window_options(live)
-    _add_common(live)
+    add_common(live)
     live.set_defaults(handler=cmd_live)
 
 
@@ -47,13 +65,12 @@ def open_window(args: argparse.Namespace, source: str, realtime: bool) -> int:
     """Settings as for `painmon run`, then the window until it closes."""
     from pydantic import ValidationError
 
-    from monitor.cli import NOT_A_DEVICE, _settings
     from monitor.config import describe
-    from monitor.errors import MonitorError
     from monitor.ui.live.app import run_window
     from monitor.ui.live.options import WindowOptions
 
-    settings = _settings(args)
+    settings = monitoring_settings(args)
+    require_display()
     try:
         options = WindowOptions(user=getattr(args, "user", None) or "bedside",
                                 kiosk=bool(getattr(args, "kiosk", False)))

@@ -1,0 +1,104 @@
+"""Recovery by monitor instance, not host name (issue #14): a second `painmon` on the same computer
+and database never closes the running one's session `crashed`; a killed one's still is. And the
+commands' own guards: SIGHUP ends a run cleanly, an in-memory record and a missing display are
+refused with one line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+from monitor.store import queries
+from monitor.store.database import open_database
+from tests.reliability.pipeline_helpers import wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def _painmon(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "monitor.cli", *args], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=os.environ | {"PYTHONPATH": str(REPO)})
+
+
+def _audit(db: Path, action: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT session_id FROM audit_event WHERE action = ?",
+                            (action,)).fetchall()
+
+
+def test_a_second_process_leaves_the_running_session_alone(crying_clip: Path, tmp_path: Path):
+    db = tmp_path / "ward.db"
+    url = f"sqlite:///{db}"
+    engine = open_database(url)
+    first = _painmon("run", "--source", str(crying_clip), "--realtime", "--db", url)
+    try:
+        running = wait_for(lambda: queries.latest_session(engine), 60, "the first session")
+        assert main(["run", "--source", str(crying_clip), "--db", url]) == 0  # a second process's run
+        assert _audit(db, "session_crashed") == []
+        assert first.wait(60) == 0
+    finally:
+        first.kill()
+    with sqlite3.connect(db) as conn:
+        ends = dict(conn.execute("SELECT id, end_reason FROM monitoring_session").fetchall())
+    assert ends[running.id] == "source_ended", ends
+    assert _audit(db, "session_crashed") == []
+
+
+def test_a_killed_process_session_is_still_closed_crashed(crying_clip: Path, tmp_path: Path):
+    db = tmp_path / "killed.db"
+    url = f"sqlite:///{db}"
+    engine = open_database(url)
+    child = _painmon("run", "--source", str(crying_clip), "--realtime", "--db", url)
+    killed = wait_for(lambda: queries.latest_session(engine), 60, "the session to kill")
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    assert main(["run", "--source", str(crying_clip), "--db", url]) == 0
+    with sqlite3.connect(db) as conn:
+        (end,) = conn.execute("SELECT end_reason FROM monitoring_session WHERE id = ?",
+                              (killed.id,)).fetchone()
+    assert end == "crashed"
+    assert _audit(db, "session_crashed") == [(killed.id,)]
+
+
+def test_sighup_ends_a_run_like_sigterm(crying_clip: Path, tmp_path: Path):
+    """A closed terminal: the session ends stopped_by_user, flushed, not left for 'crashed'."""
+    url = f"sqlite:///{tmp_path / 'hup.db'}"
+    engine = open_database(url)
+    child = _painmon("run", "--source", str(crying_clip), "--realtime", "--db", url)
+    wait_for(lambda: queries.latest_session(engine), 60, "the session")
+    child.send_signal(signal.SIGHUP)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 0, err
+    assert queries.latest_session(engine).end_reason == "stopped_by_user"
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_an_in_memory_record_is_refused(crying_clip: Path, capsys, url: str):
+    assert main(["run", "--source", str(crying_clip), "--db", url]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "in memory" in err[0], err
+
+
+@pytest.mark.parametrize("command", [["live", "--source", "camera:0"], ["review"]])
+def test_no_display_is_one_line_and_a_retryable_exit(command, tmp_path: Path):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    db = tmp_path / "any.db"
+    open_database(f"sqlite:///{db}")
+    done = subprocess.run([sys.executable, "-m", "monitor.cli", *command, "--db", f"sqlite:///{db}"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env=env | {"PYTHONPATH": str(REPO)})
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 3, done.stderr
+    assert lines[-1].startswith("painmon: error: no display") and "xvfb-run" in lines[-1]
+    assert "Traceback" not in done.stderr and "Aborted" not in done.stderr
