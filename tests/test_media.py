@@ -86,8 +86,9 @@ def clips(tmp_path_factory, shared_data: Path) -> dict[str, Path]:
                       "-fps_mode", "passthrough", "-enc_time_base:v", "1:1000",
                       "-video_track_timescale", "1000"),
     }
-    made["vfr_mkv"] = folder / "vfr.mkv"
-    ffmpeg("-i", str(made["vfr"]), "-c", "copy", str(made["vfr_mkv"]))
+    for name in ("vfr", "cfr"):
+        made[f"{name}_mkv"] = folder / f"{name}.mkv"
+        ffmpeg("-i", str(made[name]), "-c", "copy", str(made[f"{name}_mkv"]))
     return made
 
 
@@ -115,33 +116,38 @@ def packet_ends(path: Path) -> list[int]:
     return [int(pos) + int(size) for size, pos in (line.split(",")[:2] for line in out.split())]
 
 
+@pytest.mark.parametrize("container", ["mp4", "mkv"])
 @pytest.mark.parametrize("damage", ["truncated", "overwritten"])
 def test_damaged_file_delivers_what_comes_before_then_fails(clips: dict[str, Path], tmp_path: Path,
-                                                            damage: str):
-    data = bytearray(clips["cfr"].read_bytes())
+                                                            damage: str, container: str):
+    """Half the file cut off, or a fifth of it overwritten in the middle (Matroska skips such a
+    stretch without a decode error: the hole in the frames' times gives it away)."""
+    good = clips["cfr"] if container == "mp4" else clips["cfr_mkv"]
+    data = bytearray(good.read_bytes())
     start = len(data) // 2 if damage == "truncated" else len(data) * 4 // 10
     if damage == "truncated":
         data = data[:start]
     else:
         end = len(data) * 6 // 10
         data[start:end] = np.random.default_rng(0).integers(0, 256, end - start, np.uint8).tobytes()
-    path = tmp_path / f"{damage}.mp4"
+    path = tmp_path / f"{damage}.{container}"
     path.write_bytes(bytes(data))
-    intact = sum(end <= start for end in packet_ends(clips["cfr"]))  # packets wholly before it
+    intact = sum(end <= start for end in packet_ends(good))  # packets wholly before the damage
 
     items, end = read_all(FileSource(path, SETTINGS))
 
     assert isinstance(end, SourceFailed)
-    assert "damaged or truncated" in str(end) and "of 240 frames" in str(end)
+    assert f"{path.name} is damaged or truncated" in str(end)
     indices = [index_of(p.image) for p in items]
     before = intact - 3  # B-frames whose later reference is lost may go with the damage
+    assert before > 80
     assert indices[:before] == list(range(before))
     assert np.allclose([p.t for p in items[:before]], np.arange(before) / FPS, atol=1e-3)
-    assert len(items) < 0.9 * 240
 
 
-def test_the_undamaged_clip_ends_normally(clips: dict[str, Path]):
-    items, end = read_all(FileSource(clips["cfr"], SETTINGS))
+@pytest.mark.parametrize("clip", ["cfr", "cfr_mkv"])
+def test_the_undamaged_clip_ends_normally(clips: dict[str, Path], clip: str):
+    items, end = read_all(FileSource(clips[clip], SETTINGS))
     assert isinstance(end, SourceEnded) and len(items) == 240
 
 

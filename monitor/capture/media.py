@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -32,6 +32,7 @@ GAP_FILL_S = 0.02  # a jump forward in the sound track beyond this is filled wit
 # container declares, or when more packets than this fail to decode (FFmpeg conceals a few).
 MIN_DECODED_SHARE = 0.9
 DECODE_ERRORS_TOLERATED = 2
+HOLE_S = 1.0  # no frame for this long inside a file: frames were lost (Matroska resyncs silently)
 LOOKAHEAD_FRAMES = 32  # frames held back (still YUV) to merge a lagging sound track in time order
 
 
@@ -44,6 +45,7 @@ class Integrity:
     decoded_frames: int = 0
     decoded_s: float = 0.0  # the end of the last frame (or sound sample) delivered
     decode_errors: int = 0
+    holes: list[tuple[float, float]] = field(default_factory=list)  # (from, to) without frames
     demux_failed: str = ""
 
     def problem(self) -> str | None:
@@ -55,6 +57,10 @@ class Integrity:
             found.append(f"it ends at {self.decoded_s:.1f} s of {self.declared_s:.1f} s")
         if self.decode_errors > DECODE_ERRORS_TOLERATED:
             found.append(f"{self.decode_errors} packets failed to decode")
+        if self.holes:
+            start, end = max(self.holes, key=lambda hole: hole[1] - hole[0])
+            more = f" (and {len(self.holes) - 1} shorter gaps)" if len(self.holes) > 1 else ""
+            found.append(f"no frames for {end - start:.1f} s after {start:.1f} s{more}")
         if self.demux_failed:
             found.append(f"reading stopped: {self.demux_failed}")
         return "; ".join(found) or None
@@ -144,6 +150,7 @@ class MediaReader:
             packet = None
         except av.error.FFmpegError as exc:  # the container itself is broken from here on
             self.integrity.demux_failed = str(exc)
+            self._drain_decoders()
             packet = None
         if packet is None:
             self._demuxing = False
@@ -160,6 +167,18 @@ class MediaReader:
                 log.warning("%s: a %s packet at %s failed to decode: %s", self.path.name,
                             packet.stream.type, at, exc)
             return
+        self._take(decoded)
+
+    def _drain_decoders(self) -> None:
+        """The frames still inside the decoders (B-frame delay, threads) when reading broke off."""
+        for stream in (self._video, self._audio):
+            if stream is not None:
+                try:
+                    self._take(stream.codec_context.decode(None))
+                except av.error.FFmpegError:
+                    self.integrity.decode_errors += 1
+
+    def _take(self, decoded: list) -> None:
         for frame in decoded:
             if isinstance(frame, av.VideoFrame):
                 self._add_frame(frame)
@@ -167,9 +186,14 @@ class MediaReader:
                 self._blocks.extend(self._sound.add(frame))
 
     def _add_frame(self, frame: av.VideoFrame) -> None:
-        t = self._last_t + self._frame_s if frame.time is None else frame.time - self._origin
+        if frame.time is not None:
+            t = frame.time - self._origin
+        else:  # a raw stream without times: the average rate is all there is
+            t = 0.0 if self._last_t == -float("inf") else self._last_t + self._frame_s
         if t <= self._last_t:  # a repeated time: a broken file, not a frame of its own
             return
+        if t - self._last_t > HOLE_S and self.integrity.decoded_frames:
+            self.integrity.holes.append((self._last_t, t))
         self._last_t = t
         self._frames.append((t, frame))
         self.integrity.decoded_frames += 1
