@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Callable
 
 import numpy as np
 
@@ -56,7 +56,7 @@ def stream_time() -> float:
 
 
 class FakeInputStream:
-    def __init__(self, sd: "FakeSoundDevice", device: int | None, channels: int, samplerate: float,
+    def __init__(self, sd: FakeSoundDevice, device: int | None, channels: int, samplerate: float,
                  dtype: str, blocksize: int, callback: Callable,
                  finished_callback: Callable[[], None] | None = None) -> None:
         index = sd.default_input if device is None else device
@@ -168,5 +168,5 @@ class FakeSoundDevice:
             raise ValueError(f"Not an {kind} device: {info['name']!r}")
         return info
 
-    def InputStream(self, **kwargs) -> FakeInputStream:  # noqa: N802 - sounddevice's name
+    def InputStream(self, **kwargs) -> FakeInputStream:
         return FakeInputStream(self, **kwargs)

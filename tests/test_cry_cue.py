@@ -6,18 +6,27 @@ constructed (to test the cue's own rules whatever the model says) or the real cr
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings as hypothesis_settings
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from monitor.config import AudioSettings, ScoringSettings, build
 from monitor.errors import MonitorError
 from monitor.scoring.cry import CryScorer, split_windows
-from monitor.signal.cry import SILENCE_DBFS, CryCue, CryReading, CryState, CryWindow, loudness_dbfs
+from monitor.signal.cry import (
+    SILENCE_DBFS,
+    CryCue,
+    CryReading,
+    CryState,
+    CryWindow,
+    loudness_dbfs,
+)
 from tests.audio_material import at_16k, decode, esc10_clips
 
 WINDOW_S = 0.975
@@ -176,7 +185,7 @@ def test_c_does_not_depend_on_the_hop(knots, spacing, tau):
     differ by at most the sum of both bounds."""
     settings = AudioSettings(tau_s=tau)
     times = WINDOW_S + spacing * np.arange(len(knots))
-    slope = max(abs(b - a) for a, b in zip(knots, knots[1:])) / spacing
+    slope = max(abs(b - a) for a, b in itertools.pairwise(knots)) / spacing
 
     def profile(t: float) -> tuple[float]:
         return (float(np.interp(t, times, knots)),)
@@ -237,7 +246,7 @@ def test_windows_must_come_in_order_with_scores_in_range():
     ({"cry_off": 0.3, "cry_on": 0.2}, "cry_off must be below cry_on"),
     ({"whimper_on": 0.3}, "whimper_on must be below cry_on"),
     ({"min_cry_dbfs": 0.0}, "less than or equal to -10"),
-    ({"input": "USB mic\x1b[2J"}, "control characters"),
+    ({"input": "USB mic\x1b[2J"}, "control character"),
     ({"input": "   "}, "must not be blank"),
     ({"lost_after_s": 0.1}, "greater than or equal to 1"),
 ])

@@ -6,6 +6,7 @@ calls, a real recording played in real time); everything else is the shipped cod
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 
@@ -14,7 +15,13 @@ import pytest
 from scipy.signal import resample_poly
 
 from monitor.capture.microphone import (
-    BlockStamper, Microphone, StreamResampler, import_sounddevice, open_microphone, parse_input)
+    BlockStamper,
+    Microphone,
+    StreamResampler,
+    import_sounddevice,
+    open_microphone,
+    parse_input,
+)
 from monitor.config import Settings
 from monitor.errors import MonitorError
 from tests.audio_material import at_16k, decode, esc10_clips
@@ -67,7 +74,7 @@ def collect(mic: Microphone, seconds: float) -> list:
 
 
 def assert_contiguous(blocks) -> None:
-    for before, after in zip(blocks, blocks[1:]):
+    for before, after in itertools.pairwise(blocks):
         assert after.t == pytest.approx(before.t + before.duration, abs=1e-9)
 
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import math
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from scipy.signal import resample_poly
@@ -215,7 +216,7 @@ class Microphone:
         """Open and start the stream at 16 kHz, else at the device's own rate (then resampled)."""
         index, self.description = resolve_device(self._sd, self._device)
         info = self._sd.query_devices(index, "input")
-        rates = [RATE] + [r for r in (int(round(info["default_samplerate"])),) if r != RATE]
+        rates = [RATE] + [r for r in (round(info["default_samplerate"]),) if r != RATE]
         error: Exception | None = None
         for rate in rates:
             self._generation += 1
