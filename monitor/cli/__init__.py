@@ -12,13 +12,10 @@ import sys
 from typing import Sequence
 
 from monitor import __version__, benchmark, logs, supervise
-from monitor.cli import cry, monitoring, settings, traces, window
+from monitor.cli import cry, monitoring, review, settings, traces, training, tuning, window
 from monitor.cli.common import NOT_A_DEVICE
 from monitor.errors import MonitorError
 from monitor.paths import DEMO_CLIP
-from monitor.review import cli as review
-from monitor.training import commands as training
-from monitor.tuning import commands as tuning
 
 __all__ = ["DEMO_CLIP", "NOT_A_DEVICE", "build_parser", "main"]
 

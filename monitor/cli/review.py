@@ -1,5 +1,4 @@
-"""Subcommands `painmon review | export | forward | purge` (registered through monitor.cli's
-EXTENSIONS). Heavy libraries (Qt, reportlab, fhir.resources, the database driver) load in the
+"""Subcommands `painmon review | export | forward | purge`. Heavy libraries (Qt, reportlab, fhir.resources, the database driver) load in the
 handlers only, so `painmon --help` stays quick."""
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ import time
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 
+from monitor.cli.window import require_display
 from monitor.config import Settings, load
 from monitor.errors import MonitorError
 from monitor.text import plain_text
@@ -115,7 +115,6 @@ def parse_time(text: str | None, zone: tzinfo, flag: str) -> datetime | None:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from monitor.cli.window import require_display
     from monitor.store.database import open_database
 
     require_display()
