@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from monitor.errors import MonitorError
 from monitor.paths import DEFAULT_CRY_MODEL_DIR, DEFAULT_MODEL_DIR, settings_file
+from monitor.text import text_problem
 
 SCHEMA_VERSION = 1
 ENV_PREFIX = "PAINMON_"
@@ -37,6 +38,19 @@ class _Section(BaseModel):
                         isinstance(item, bool) for item in items):
                     raise ValueError(f"{name}: expected a {_kind(field.annotation)}, got {value!r}")
         return data
+
+
+    @model_validator(mode="after")
+    def _plain_text(self) -> Any:
+        """Every text setting (a bed label, a choice list, a URL) is free of control and
+        text-direction characters (monitor.text)."""
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            for item in value if isinstance(value, tuple) else (value,):
+                problem = text_problem(item) if isinstance(item, str) else None
+                if problem is not None:
+                    raise ValueError(f"{name} must not contain {problem}")
+        return self
 
 
 def _kind(annotation: Any) -> str:

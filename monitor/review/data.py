@@ -29,6 +29,7 @@ from monitor.store.schema import (
     SAMPLE,
     SESSION,
 )
+from monitor.text import plain_text
 
 NIPS_RANGE = range(8)  # Neonatal Infant Pain Scale, 0-7
 LOCALTIME = "/etc/localtime"
@@ -216,6 +217,7 @@ def crashed(session: Record, now: datetime | None = None) -> bool:
 def record_audit(conn: Connection, user: str, action: str, session: Record | None = None,
                  detail: dict[str, Any] | None = None, at: datetime | None = None) -> None:
     """Append one audit entry inside the caller's transaction (atomic with what it records)."""
+    plain_text(user, "the user name")  # the log must show who acted as they are
     at = at or datetime.now(timezone.utc)
     conn.execute(insert(AUDIT).values(
         session_id=session.id if session else None,
@@ -239,8 +241,8 @@ def add_annotation(engine: Engine, settings: ReviewSettings, episode: Record, au
 
     Annotations are never changed afterwards (the database refuses): a correction is a new one.
     """
-    author = (author or "").strip()
-    comment = (comment or "").strip() or None
+    author = plain_text((author or "").strip(), "the author")
+    comment = plain_text((comment or "").strip(), "the comment") or None
     if not author:
         raise MonitorError("an annotation needs its author")
     if intervention is not None and intervention not in settings.interventions:

@@ -15,6 +15,7 @@ from monitor.review.collect import Progress, SessionData, collect, no_progress
 from monitor.review.export_csv import write_csv
 from monitor.review.export_fhir import write_fhir
 from monitor.review.report_pdf import write_pdf
+from monitor.text import plain_text
 
 Writer = Callable[..., list[Path]]
 FORMATS: dict[str, Writer] = {"csv": write_csv, "pdf": write_pdf, "fhir": write_fhir}
@@ -25,6 +26,7 @@ def export(engine: Engine, settings: ReviewSettings, fmt: str, out: Path, user: 
            start: datetime | None = None, end: datetime | None = None,
            progress: Progress = no_progress) -> tuple[list[SessionData], list[Path]]:
     """Write the export; returns the sessions it holds and the files written."""
+    plain_text(user, "the user name")  # checked before any file is written; audited below
     sessions = collect(engine, settings, bed, session_key, start, end, progress)
     paths = FORMATS[fmt](sessions, out, data.display_zone(settings), progress)
     with engine.begin() as conn:

@@ -130,3 +130,22 @@ def test_settings_stored_by_an_older_version_still_replay():
     assert from_stored(json.dumps(old)).alarms.t_on == 0.7
     with pytest.raises(MonitorError, match=r"stored settings are not readable: alarms\.t_on"):
         from_stored(json.dumps({"alarms": {"t_on": 2.0}}))
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\u202e", "\x1b[2J", "\x85", "\u2066", "\u200f"])
+@pytest.mark.parametrize("toml, field", [
+    ('bed_label = "NICU{bad}3"', "bed_label"),
+    ('[review]\ninterventions = ["sucrose", "swaddling{bad}"]', "review: interventions"),
+    ('[review]\nkeyring_service = "painmon{bad}"', "review: keyring_service"),
+    ('[store]\nurl = "sqlite:////tmp/p{bad}.db"', "store: url"),
+    ('[training]\npain_classes = ["pain{bad}"]', "training: pain_classes"),
+])
+def test_control_and_direction_characters_are_refused_in_settings(tmp_path: Path, bad: str,
+                                                                  toml: str, field: str):
+    """A right-to-left override can make one bed's label display as another's."""
+    path = tmp_path / "s.toml"
+    escaped = "".join(f"\\u{ord(char):04x}" for char in bad)  # TOML's escape
+    path.write_text(toml.format(bad=escaped) + "\n")
+    with pytest.raises(MonitorError, match=rf"{field} must not contain a (control|text-direction) "
+                                           rf"character \(U\+{ord(bad[0]):04X}, position \d+\)"):
+        load(path, environ={})

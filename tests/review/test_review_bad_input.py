@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import main
+from monitor.config import ReviewSettings
+from monitor.errors import MonitorError
+from monitor.review import data
 from monitor.store.database import open_database
+from review_helpers import write_night
 
 
 @pytest.fixture
@@ -63,3 +67,47 @@ def test_reading_commands_refuse_a_database_that_does_not_exist(tmp_path: Path, 
     else:
         assert err == "painmon: error: an in-memory database holds no record: check --db or store.url\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["truth.csv"], "nothing created"
+
+
+@pytest.mark.parametrize("author, comment, field", [
+    ("RN \u202eAB", "settled", "the author"), ("RN Lee", "sucrose\x00 given", "the comment"),
+    ("RN\u2067 Lee", None, "the author")])
+def test_annotations_refuse_control_and_direction_characters(tmp_path: Path, author: str,
+                                                             comment: str | None, field: str) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'record.db'}")
+    write_night(engine)
+    episode = data.episodes(engine, [1])[0]
+    with pytest.raises(MonitorError, match=rf"^{field} must not contain a (control|text-direction) character"):
+        data.add_annotation(engine, ReviewSettings(), episode, author, None, 3, comment)
+    assert data.annotations(engine, [episode.id]) == []
+    engine.dispose()
+
+
+def test_a_user_name_with_a_direction_override_is_refused(empty_url: str, tmp_path: Path, capsys) -> None:
+    """--user goes into the audit log, which must show who acted as they are."""
+    out = tmp_path / "out"
+    assert main(["export", "--db", empty_url, "--format", "csv", "--out", str(out),
+                 "--user", "admin\u202enimda"]) == 2
+    assert capsys.readouterr().err.startswith("painmon: error: the user name must not contain a "
+                                              "text-direction character (U+202E, position 6)")
+    assert not out.exists()
+
+
+def test_the_review_window_refuses_a_reviewer_name_with_a_direction_override(
+        qtbot, tmp_path: Path, monkeypatch) -> None:
+    from monitor.store import queries
+    from monitor.ui.review import window as review_window
+
+    engine = open_database(f"sqlite:///{tmp_path / 'record.db'}")
+    write_night(engine)
+    warnings: list[str] = []
+    monkeypatch.setattr(review_window.QMessageBox, "warning",
+                        lambda parent, title, text: warnings.append(text))
+    window = review_window.ReviewWindow(engine, ReviewSettings(), "RN Okafor")
+    qtbot.addWidget(window)
+    window.reviewer.setText("RN \u202erafokO")
+    window.session_table.selectRow(0)  # opening a record is audited with the reviewer's name
+    assert len(warnings) == 1 and warnings[0].startswith(
+        "the user name must not contain a text-direction character (U+202E")
+    assert [a.action for a in queries.audit(engine) if a.action == "session_opened"] == []
+    engine.dispose()

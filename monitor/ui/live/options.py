@@ -6,9 +6,10 @@ command line of `painmon live` and have safe ranges like every other setting.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from monitor.pipeline.session import WRITER_STOP_S
+from monitor.text import text_problem
 
 
 class WindowOptions(BaseModel):
@@ -35,3 +36,11 @@ class WindowOptions(BaseModel):
     repeat_high_s: float = Field(5.0, ge=2.5, le=15.0, description="high-priority tone repeats")
     repeat_medium_s: float = Field(10.0, ge=2.5, le=30.0, description="medium-priority tone repeats")
     repeat_low_s: float = Field(30.0, ge=10.0, le=120.0, description="low-priority tone repeats")
+
+    @field_validator("user")
+    @classmethod
+    def _plain_user(cls, user: str) -> str:
+        problem = text_problem(user)
+        if problem is not None:
+            raise ValueError(f"user must not contain {problem}")
+        return user

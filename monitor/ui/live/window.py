@@ -22,6 +22,7 @@ from monitor.config import AlarmSettings, Settings
 from monitor.signal import actions
 from monitor.signal.records import (HIGH, LOW, MEDIUM, PIPELINE_STALLED, PROCEDURE, STANDBY,
                                     AlarmEvent, EpisodeRecord, Snapshot, Tone)
+from monitor.text import text_problem
 from monitor.ui.live import style, words
 from monitor.ui.live.alarmbar import SELF_TEST, AlarmBar, Tile, alarm_tiles
 from monitor.ui.live.dialogs import ProcedureDialog, SettingsDialog, SourceDialog
@@ -404,6 +405,10 @@ class LiveWindow(QMainWindow):
             self.start_procedure(dialog.reason.currentText(), float(dialog.minutes.value()))
 
     def start_procedure(self, reason: str, minutes: float) -> None:
+        problem = text_problem(reason)
+        if problem is not None:
+            self.last_event_label.setText(f"the procedure reason must not contain {problem}")
+            return
         self.procedure_reason = reason
         self._command(actions.StartProcedure(minutes, reason, self.user))
 
@@ -424,6 +429,10 @@ class LiveWindow(QMainWindow):
             self.set_shift_user(name)
 
     def set_shift_user(self, name: str) -> None:
+        problem = text_problem(name)
+        if problem is not None:  # the user is recorded with every acknowledgement
+            self.last_event_label.setText(f"the shift user must not contain {problem}")
+            return
         name = name.strip()[:64] or "bedside"
         self.audit("shift_user_set", previous=self.user, user=name)
         self.user = name

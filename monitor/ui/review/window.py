@@ -259,7 +259,10 @@ class ReviewWindow(QMainWindow):
     def _session_chosen(self) -> None:
         rows = self.session_table.selectionModel().selectedRows()
         if rows:
-            self.open_session(self.sessions[rows[0].row()])
+            try:
+                self.open_session(self.sessions[rows[0].row()])
+            except MonitorError as exc:  # e.g. a reviewer name the audit log refuses
+                QMessageBox.warning(self, "Session not opened", str(exc))
 
     def open_session(self, session: Record) -> None:
         """Load a session's record, show it, and audit that this reviewer opened it."""
