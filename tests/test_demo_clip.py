@@ -1,5 +1,6 @@
 """The embedded demo clip (assets/demo): decodes as described by demo.toml, is reproducible from
-tools/make_demo_clip.py and the shared photos, and MTCNN finds exactly one face in every segment."""
+tools/make_demo_clip.py and the shared photos and cries, MTCNN finds exactly one face in every
+segment, and the cry model hears the infant cry exactly while the picture cries."""
 
 from __future__ import annotations
 
@@ -24,6 +25,12 @@ SCRIPT = REPO / "tools" / "make_demo_clip.py"
 # (measured: 0.9, at most 1.3 per frame, for 1-LSB changes in 5% of pixels); a different seed, pose or
 # photo gives well above 3.
 MAX_FRAME_MEAN_ABS_DIFF = 2.0
+
+# The cry score of a window (as `painmon cry`): max of "Baby cry, infant cry" and "Crying, sobbing".
+# Real crying has breathing pauses, so "most of" the crying segment is asked, at the cue's
+# default cry_on (0.2); the quiet room must stay below the cue's default whimper_on (0.05).
+CRY_CLASSES = ("Baby cry, infant cry", "Crying, sobbing")
+CRYING_SHARE = 0.75
 
 
 def load_script():
@@ -113,7 +120,8 @@ def test_committed_clip_decodes_as_described(meta):
 
 def test_script_regenerates_the_same_clip(tmp_path, shared_data, meta):
     mod = load_script()
-    assert mod.main(["--out", str(tmp_path), "--images", str(shared_data / "images")]) == 0
+    assert mod.main(["--out", str(tmp_path), "--images", str(shared_data / "images"),
+                     "--sounds", str(shared_data / "audio" / "esc10")]) == 0
     new_meta = tomllib.loads((tmp_path / "demo.toml").read_text(encoding="utf-8"))
     for key in ("sha256", "bytes"):  # the encoder's bytes may differ between OpenCV/FFmpeg builds
         new_meta["clip"].pop(key)
@@ -157,3 +165,40 @@ def test_mtcnn_finds_one_face_in_every_segment(meta):
             f"frame {i}: box leaves the frame"
         )
     assert checked == len(wanted) == 4 * len(meta["segments"])
+
+
+def test_sound_track_cries_while_the_picture_cries(meta):
+    from monitor.config import AudioSettings, ScoringSettings
+    from monitor.scoring.cry import CryScorer
+    from monitor.scoring.sound_file import read_sound
+    from monitor.signal.cry import loudness_dbfs
+
+    samples, duration_s = read_sound(CLIP)
+    assert duration_s == pytest.approx(meta["clip"]["duration_s"], abs=0.05)
+    scorer = CryScorer(ScoringSettings(device="cpu"))
+    starts, windows = scorer.windows(samples)
+    spec = scorer.card.input
+    window_s = spec.window_samples / spec.sample_rate_hz
+    ends = starts + window_s
+    columns = [scorer.cue_labels.index(label) for label in CRY_CLASSES]
+    cry = scorer.cry_scores(windows)[:, columns].max(axis=1)
+    loudness = np.array([loudness_dbfs(w) for w in windows])
+
+    cry_from, cry_to = meta["cry"]["start_s"], meta["cry"]["end_s"]
+    crying = (starts >= cry_from) & (ends <= cry_to)
+    calm = np.zeros(len(starts), dtype=bool)
+    for seg in meta["segments"]:
+        if seg["kind"] == "calm":
+            calm |= (starts >= seg["start_s"]) & (ends <= seg["end_s"])
+    assert crying.sum() >= int((cry_to - cry_from - window_s) / spec.hop_s)
+    assert calm.sum() >= 90  # 0-25 s and 49-75 s: about 100 windows
+
+    defaults = AudioSettings()
+    share = float(np.mean(cry[crying] >= defaults.cry_on))
+    print(f"crying windows >= {defaults.cry_on}: {share:.2f}, min {cry[crying].min():.3f}; "
+          f"calm max {cry[calm].max():.4f}")
+    assert share >= CRYING_SHARE, np.round(cry[crying], 2)
+    assert cry[calm].max() < defaults.whimper_on
+    # A cry beside the microphone passes the loudness gate; the quiet room does not.
+    assert np.mean(loudness[crying] >= defaults.min_cry_dbfs) >= CRYING_SHARE
+    assert loudness[calm].max() < defaults.min_cry_dbfs

@@ -5,6 +5,13 @@ Storyline (75 s, 640x480, 15 fps): a calm, laughing infant; a short crossfade to
 about 20 s of crying; a short crossfade back to calm until the end. Made from two photos in
 ``../shared/data/images`` (Pexels, CC0 / Pexels License; see ``assets/ATTRIBUTION.md``).
 
+Sound (mono AAC): a quiet room throughout (seeded pink noise at ROOM_DBFS, like a cot microphone's
+floor), and while the infant cries on screen (CRY_START_S-CRY_END_S) one real infant crying: five
+consecutive 5 s ESC-10 excerpts of one Freesound recording (``../shared/data/audio/esc10``, CC BY
+3.0 dataset, credits in ``assets/ATTRIBUTION.md`` and NOTICE), joined by short equal-power
+crossfades, each brought to CRY_DBFS (about 40 dB above the room, as a cry close to the microphone
+is), with short fades at both ends.
+
 So that face detection and tracking do real work, every frame is a rendered view of a photo through
 a slowly drifting, zooming, slightly rolling "camera" with a little seeded jitter, followed by a
 slow brightness variation and seeded sensor noise. Both photos are aligned on their MTCNN face box
@@ -14,20 +21,23 @@ image), so it is shown scaled down on a plain padded background with feathered e
 left 300 px (wall and hood fur, where MTCNN found a spurious tiny second face), and the whole face
 box lies inside the frame.
 
-The clip is reproducible: all randomness comes from ``SEED``. With the same OpenCV/FFmpeg build,
+The clip is reproducible: all randomness comes from ``SEED``. With the same OpenCV/FFmpeg/PyAV build,
 running the script again writes a byte-identical file (checked); should another build encode the same
-frames differently, tests/test_demo_clip.py accepts decoded frames within a small tolerance.
+frames differently, tests/test_demo_clip.py accepts decoded frames within a small tolerance. OpenCV
+writes the frames; PyAV copies them unchanged into the final file beside the encoded sound.
 
 Usage (from the repository root)::
 
     .venv/bin/python tools/make_demo_clip.py                 # writes assets/demo/demo.mp4 + demo.toml
     .venv/bin/python tools/make_demo_clip.py --out DIR       # writes DIR/demo.mp4 + DIR/demo.toml
+    .venv/bin/python tools/make_demo_clip.py --sounds DIR    # ESC-10 folder (default shared/data)
     .venv/bin/python tools/make_demo_clip.py --verify [--every N]   # MTCNN check of the clip
 """
 
 from __future__ import annotations
 
 import argparse
+import fractions
 import hashlib
 import math
 import sys
@@ -35,6 +45,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
@@ -114,6 +125,25 @@ FACE_CX, FACE_CY = 320.0, 236.0  # face box centre in the frame at rest
 NOISE_SIGMA = 3.0  # sensor noise, grey levels (per channel, Gaussian)
 PAD_BGR = (38, 44, 52)  # background where the crying photo does not cover the frame (dim, bluish)
 FEATHER_FRAC = 0.06  # feathered border of each photo, as a fraction of its shorter side
+
+# Sound. Levels are RMS in dBFS (full scale 1.0). A cry close to a cot microphone is about 40 dB
+# above a quiet room's floor; the monitor's loudness gate (audio.min_cry_dbfs, -45) lies between.
+AUDIO_RATE = 44100  # the ESC-10 clips' rate: they are mixed without resampling
+AUDIO_CODEC = "aac"
+AUDIO_BITRATE = 64000
+AUDIO_FRAME = 1024  # samples per AAC frame
+ROOM_DBFS = -60.0  # pink noise, nothing below ROOM_LOW_HZ (no rumble)
+ROOM_LOW_HZ = 40.0
+CRY_DBFS = -20.0  # each cry excerpt's RMS
+CRY_START_S, CRY_END_S = 27.0, 47.0  # the crying segment: sound and picture agree
+CRY_CROSSFADE_S = 0.5  # equal-power crossfade between consecutive excerpts
+CRY_FADE_S = 0.3  # fade in and out at the ends of the cry
+MAX_PEAK = 0.99  # the mix must not clip
+# Five consecutive 5 s ESC-10 excerpts (A-E) of one recording, Freesound 152007 ("babys
+# crying.mp3" by winsx87, CC0): one infant crying for the whole segment, in this order (the
+# steadiest crying first; the breathing pauses of C near the end, cut at CRY_END_S).
+ESC10_CRY_CLIPS = ("3-152007-B-20.flac", "3-152007-E-20.flac", "3-152007-D-20.flac",
+                   "3-152007-A-20.flac", "3-152007-C-20.flac")
 
 
 def segment_at(t: float) -> Segment:
@@ -250,6 +280,96 @@ def frames(images_dir: Path):
         yield cv2.add(frame, noise, dtype=cv2.CV_8U)  # sensor noise, saturating
 
 
+def dbfs_gain(dbfs: float) -> float:
+    return 10.0 ** (dbfs / 20.0)
+
+
+def read_esc10(path: Path) -> np.ndarray:
+    """A shared ESC-10 clip (44.1 kHz mono FLAC) as float64 samples in -1..1."""
+    if not path.is_file():
+        raise SystemExit(f"cannot read {path} (the shared ESC-10 clips: --sounds)")
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        if stream.rate != AUDIO_RATE or stream.channels != 1:
+            raise SystemExit(f"{path}: {stream.rate} Hz, {stream.channels} channel(s); expected "
+                             f"{AUDIO_RATE} Hz mono")
+        chunks = [frame.to_ndarray().astype(np.float64) for frame in container.decode(stream)]
+    scale = 32768.0 if np.issubdtype(chunks[0].dtype, np.integer) else 1.0
+    return np.concatenate([c.reshape(-1) for c in chunks]) / scale
+
+
+def room_tone(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Pink noise (power falling 3 dB an octave, as room noise does) at ROOM_DBFS RMS."""
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    freqs = np.fft.rfftfreq(n, 1.0 / AUDIO_RATE)
+    spectrum[freqs < ROOM_LOW_HZ] = 0.0
+    spectrum[freqs >= ROOM_LOW_HZ] /= np.sqrt(freqs[freqs >= ROOM_LOW_HZ])
+    noise = np.fft.irfft(spectrum, n)
+    return noise * (dbfs_gain(ROOM_DBFS) / np.sqrt(np.mean(noise**2)))
+
+
+def cry_track(sounds_dir: Path) -> np.ndarray:
+    """The cry excerpts at CRY_DBFS, crossfaded, cut to the crying segment, faded at both ends."""
+    n_fade = round(CRY_CROSSFADE_S * AUDIO_RATE)
+    rise = np.sin(np.linspace(0.0, np.pi / 2, n_fade)) ** 2
+    track = np.zeros(0)
+    for name in ESC10_CRY_CLIPS:
+        clip = read_esc10(sounds_dir / name)
+        clip *= dbfs_gain(CRY_DBFS) / np.sqrt(np.mean(clip**2))
+        if track.size == 0:
+            track = clip
+            continue
+        overlap = track[-n_fade:] * np.sqrt(1.0 - rise) + clip[:n_fade] * np.sqrt(rise)
+        track = np.concatenate([track[:-n_fade], overlap, clip[n_fade:]])
+    n = round((CRY_END_S - CRY_START_S) * AUDIO_RATE)
+    if track.size < n:
+        raise SystemExit(f"the cry excerpts last {track.size / AUDIO_RATE:.1f} s, less than the "
+                         f"crying segment's {n / AUDIO_RATE:.1f} s")
+    track = track[:n]
+    ends = np.linspace(0.0, 1.0, round(CRY_FADE_S * AUDIO_RATE))
+    track[: ends.size] *= ends
+    track[-ends.size :] *= ends[::-1]
+    return track
+
+
+def sound_track(sounds_dir: Path) -> np.ndarray:
+    """The whole clip's sound: float32 mono at AUDIO_RATE, DURATION_S long."""
+    sound = room_tone(np.random.default_rng([SEED, 2]), DURATION_S * AUDIO_RATE)
+    start = round(CRY_START_S * AUDIO_RATE)
+    cry = cry_track(sounds_dir)
+    sound[start : start + cry.size] += cry
+    peak = float(np.abs(sound).max())
+    if peak > MAX_PEAK:
+        raise SystemExit(f"the sound track peaks at {peak:.3f} (clips above {MAX_PEAK})")
+    return sound.astype(np.float32)
+
+
+def mux(video: Path, sound: np.ndarray, out: Path) -> None:
+    """Copy the video stream's packets unchanged and add the sound, AAC-encoded, in one mp4.
+    bitexact: no encoder version strings, so builds of the same FFmpeg write the same bytes."""
+    with av.open(str(video)) as src, av.open(
+        str(out), "w", format="mp4", container_options={"fflags": "+bitexact"}
+    ) as dst:
+        v_in = src.streams.video[0]
+        v_out = dst.add_stream_from_template(v_in)
+        a_out = dst.add_stream(AUDIO_CODEC, rate=AUDIO_RATE, layout="mono")
+        a_out.bit_rate = AUDIO_BITRATE
+        a_out.codec_context.flags |= av.codec.context.Flags.bitexact
+        for packet in src.demux(v_in):
+            if packet.dts is None:  # the demuxer's empty flush packet
+                continue
+            packet.stream = v_out
+            dst.mux(packet)
+        for start in range(0, sound.size, AUDIO_FRAME):
+            chunk = sound[start : start + AUDIO_FRAME]
+            frame = av.AudioFrame.from_ndarray(chunk[None, :], format="flt", layout="mono")
+            frame.sample_rate = AUDIO_RATE
+            frame.pts = start
+            frame.time_base = fractions.Fraction(1, AUDIO_RATE)
+            dst.mux(a_out.encode(frame))
+        dst.mux(a_out.encode(None))
+
+
 def toml_text(clip_sha256: str, clip_bytes: int) -> str:
     lines = [
         "# Embedded demo clip: timeline and expected alarm episodes.",
@@ -284,6 +404,25 @@ def toml_text(clip_sha256: str, clip_bytes: int) -> str:
         else:
             lines.append(f'photo = "{seg.photo_from}"')
         lines.append("")
+    lines += [
+        "# The sound track: a quiet room throughout, one infant crying while the picture cries.",
+        "[audio]",
+        f'codec = "{AUDIO_CODEC}"',
+        f"sample_rate_hz = {AUDIO_RATE}",
+        "channels = 1",
+        f"room_dbfs = {ROOM_DBFS}  # pink noise, RMS",
+        "",
+        "# Real infant cries (ESC-10 clips, see assets/ATTRIBUTION.md), each at level_dbfs RMS,",
+        "# crossfaded, faded in and out over the first and last fade_s. Half-open [start_s, end_s).",
+        "[cry]",
+        f"start_s = {CRY_START_S}",
+        f"end_s = {CRY_END_S}",
+        f"level_dbfs = {CRY_DBFS}",
+        f"fade_s = {CRY_FADE_S}",
+        f"crossfade_s = {CRY_CROSSFADE_S}",
+        "clips = [" + ", ".join(f'"{name}"' for name in ESC10_CRY_CLIPS) + "]",
+        "",
+    ]
     e = EXPECTED
     lines += [
         '# Expected episodes of the "sustained pain expression" alarm with default settings (tau 3 s;',
@@ -305,20 +444,22 @@ def toml_text(clip_sha256: str, clip_bytes: int) -> str:
     return "\n".join(lines)
 
 
-def write_clip(out_dir: Path, images_dir: Path) -> Path:
+def write_clip(out_dir: Path, images_dir: Path, sounds_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     clip = out_dir / CLIP_NAME
+    sound = sound_track(sounds_dir)
     with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
-        tmp_clip = Path(tmp) / CLIP_NAME
-        writer = cv2.VideoWriter(str(tmp_clip), cv2.VideoWriter_fourcc(*FOURCC), float(FPS), (WIDTH, HEIGHT))
+        silent = Path(tmp) / "silent.mp4"
+        writer = cv2.VideoWriter(str(silent), cv2.VideoWriter_fourcc(*FOURCC), float(FPS), (WIDTH, HEIGHT))
         if not writer.isOpened():
             raise SystemExit("cv2.VideoWriter could not open an mp4v writer")
-        n = 0
         for frame in frames(images_dir):
             writer.write(frame)
-            n += 1
         writer.release()
+        tmp_clip = Path(tmp) / CLIP_NAME
+        mux(silent, sound, tmp_clip)
         check_clip(tmp_clip)
+        check_sound(tmp_clip)
         tmp_clip.replace(clip)
     data = clip.read_bytes()
     (out_dir / TOML_NAME).write_text(toml_text(hashlib.sha256(data).hexdigest(), len(data)), encoding="utf-8")
@@ -348,6 +489,19 @@ def check_clip(clip: Path) -> None:
         raise SystemExit(
             f"{clip}: fps {fps}, frame count {count}, decoded {n}; expected {FPS} fps, {N_FRAMES}"
         )
+
+
+def check_sound(clip: Path) -> None:
+    """Decode the sound track: mono at AUDIO_RATE, as long as the picture."""
+    with av.open(str(clip)) as container:
+        if len(container.streams.audio) != 1:
+            raise SystemExit(f"{clip}: {len(container.streams.audio)} sound tracks, expected 1")
+        stream = container.streams.audio[0]
+        n = sum(frame.samples for frame in container.decode(stream))
+        if stream.rate != AUDIO_RATE or stream.channels != 1:
+            raise SystemExit(f"{clip}: sound at {stream.rate} Hz, {stream.channels} channel(s)")
+    if abs(n / AUDIO_RATE - DURATION_S) > AUDIO_FRAME / AUDIO_RATE:
+        raise SystemExit(f"{clip}: {n / AUDIO_RATE:.3f} s of sound, expected {DURATION_S} s")
 
 
 def verify(clip: Path, every: int) -> int:
@@ -423,6 +577,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default assets/demo)")
     ap.add_argument("--images", type=Path, default=SHARED_DATA / "images", help="folder with the two photos")
+    ap.add_argument("--sounds", type=Path, default=SHARED_DATA / "audio" / "esc10",
+                    help="folder with the ESC-10 cry clips")
     ap.add_argument(
         "--verify", action="store_true", help="run MTCNN over the clip in --out instead of writing it"
     )
@@ -430,9 +586,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.verify:
         return verify(args.out / CLIP_NAME, args.every)
-    clip = write_clip(args.out, args.images)
+    clip = write_clip(args.out, args.images, args.sounds)
     print(
-        f"wrote {clip} ({clip.stat().st_size} bytes, {N_FRAMES} frames, {FPS} fps) and {args.out / TOML_NAME}"
+        f"wrote {clip} ({clip.stat().st_size} bytes, {N_FRAMES} frames, {FPS} fps, "
+        f"{AUDIO_CODEC} sound) and {args.out / TOML_NAME}"
     )
     return 0
 
