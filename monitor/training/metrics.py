@@ -1,8 +1,11 @@
-"""Binary metrics written out in numpy, so tests can hold them against scikit-learn.
+"""Binary metrics of the pain probability: scikit-learn's, plus what it lacks (ECE, the
+reliability bins, the across-fold summary).
 
-The pain probability is thresholded at 0.5 for the confusion-matrix metrics; ROC AUC is the
-Mann-Whitney statistic with ties counted half. Across folds a metric is reported as mean,
-sample sd and a two-sided 95% t-interval of the mean (clipped to the metric's range).
+The probability is thresholded at 0.5 for the confusion-matrix metrics; a ratio with nothing to
+count (no predicted pain: precision) is 0, as scikit-learn's zero_division=0. ROC AUC of a fold
+with one class only is undefined: NaN, left out of the fold summary and counted there. Across folds
+a metric is reported as mean, sample sd and a two-sided 95% t-interval of the mean (clipped to the
+metric's range).
 """
 
 from __future__ import annotations
@@ -11,42 +14,17 @@ import math
 
 import numpy as np
 from scipy import stats
+from sklearn import metrics as skm
 
 THRESHOLD = 0.5
 METRICS = ("accuracy", "precision", "recall", "specificity", "f1", "roc_auc", "brier", "ece")
 
 
-def confusion(y: np.ndarray, p: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
-    """[[tn, fp], [fn, tp]] with pain (1) as the positive class."""
-    pred = (p >= threshold).astype(np.int64)
-    y = np.asarray(y, dtype=np.int64)
-    return np.array([[np.sum((y == 0) & (pred == 0)), np.sum((y == 0) & (pred == 1))],
-                     [np.sum((y == 1) & (pred == 0)), np.sum((y == 1) & (pred == 1))]])
-
-
 def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
-    """Probability that a random pain image scores above a random no-pain one (ties: half)."""
-    y = np.asarray(y)
-    pos, neg = int(np.sum(y == 1)), int(np.sum(y == 0))
-    if pos == 0 or neg == 0:
+    """scikit-learn's ROC AUC, NaN where it is undefined (one class only)."""
+    if len(np.unique(y)) < 2:
         return float("nan")
-    ranks = stats.rankdata(p)  # average ranks for ties
-    return float((ranks[y == 1].sum() - pos * (pos + 1) / 2) / (pos * neg))
-
-
-def roc_curve(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """False and true positive rates at every distinct threshold, from (0, 0) to (1, 1)."""
-    y = np.asarray(y)
-    order = np.argsort(-np.asarray(p), kind="stable")
-    ys, ps = y[order], np.asarray(p)[order]
-    last_of_tie = np.r_[np.diff(ps) != 0, True]
-    tp, fp = np.cumsum(ys == 1)[last_of_tie], np.cumsum(ys == 0)[last_of_tie]
-    pos, neg = max(int(np.sum(y == 1)), 1), max(int(np.sum(y == 0)), 1)
-    return np.r_[0.0, fp / neg], np.r_[0.0, tp / pos]
-
-
-def brier(y: np.ndarray, p: np.ndarray) -> float:
-    return float(np.mean((np.asarray(p, np.float64) - np.asarray(y)) ** 2))
+    return float(skm.roc_auc_score(y, p))
 
 
 def ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
@@ -70,26 +48,24 @@ def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[tuple[floa
              int(np.sum(index == b))) for b in range(bins) if np.any(index == b)]
 
 
-def _ratio(num: float, den: float) -> float:
-    return float(num / den) if den else 0.0  # as scikit-learn's zero_division=0
-
-
 def binary_metrics(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict:
     """Every reported metric of one set of predictions, plus its confusion matrix and counts."""
-    (tn, fp), (fn, tp) = confusion(y, p)
-    precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+    y = np.asarray(y, np.int64)
+    p = np.asarray(p, np.float64)
+    pred = (p >= THRESHOLD).astype(np.int64)
+    (tn, fp), (fn, tp) = skm.confusion_matrix(y, pred, labels=[0, 1])
     return {
-        "accuracy": _ratio(tp + tn, tp + tn + fp + fn),
-        "precision": precision,
-        "recall": recall,
-        "specificity": _ratio(tn, tn + fp),
-        "f1": _ratio(2 * precision * recall, precision + recall),
+        "accuracy": float(skm.accuracy_score(y, pred)),
+        "precision": float(skm.precision_score(y, pred, labels=[0, 1], zero_division=0)),
+        "recall": float(skm.recall_score(y, pred, labels=[0, 1], zero_division=0)),
+        "specificity": float(skm.recall_score(y, pred, labels=[0, 1], pos_label=0, zero_division=0)),
+        "f1": float(skm.f1_score(y, pred, labels=[0, 1], zero_division=0)),
         "roc_auc": roc_auc(y, p),
-        "brier": brier(y, p),
+        "brier": float(skm.brier_score_loss(y, p, pos_label=1)),
         "ece": ece(y, p, bins),
         "confusion": [[int(tn), int(fp)], [int(fn), int(tp)]],
         "n": int(len(y)),
-        "n_pain": int(np.sum(np.asarray(y) == 1)),
+        "n_pain": int(np.sum(y == 1)),
     }
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from sklearn.metrics import roc_curve
 
-from monitor.training.metrics import reliability, roc_curve
+from monitor.training.metrics import reliability
 
 
 def _arrays(result: dict, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -27,7 +28,7 @@ def roc_png(results: dict[str, dict], path: Path) -> None:
     ax.plot([0, 1], [0, 1], ls=":", color="grey", label="chance")
     for name, result in results.items():
         y, p = _arrays(result, "p")
-        fpr, tpr = roc_curve(y, p)
+        fpr, tpr, _ = roc_curve(y, p)
         auc = result["summary"]["roc_auc"]
         spread = f" ± {auc['sd']:.3f}" if np.isfinite(auc["sd"]) else ""
         ax.plot(fpr, tpr, lw=2, label=f"{name}: pooled AUC {result['pooled']['roc_auc']:.3f}; "
