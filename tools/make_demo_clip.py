@@ -293,9 +293,11 @@ def read_esc10(path: Path) -> np.ndarray:
         if stream.rate != AUDIO_RATE or stream.channels != 1:
             raise SystemExit(f"{path}: {stream.rate} Hz, {stream.channels} channel(s); expected "
                              f"{AUDIO_RATE} Hz mono")
-        chunks = [frame.to_ndarray().astype(np.float64) for frame in container.decode(stream)]
-    scale = 32768.0 if np.issubdtype(chunks[0].dtype, np.integer) else 1.0
-    return np.concatenate([c.reshape(-1) for c in chunks]) / scale
+        to_float = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+        chunks = [out.to_ndarray().reshape(-1) for frame in container.decode(stream)
+                  for out in to_float.resample(frame)]
+        chunks += [out.to_ndarray().reshape(-1) for out in to_float.resample(None)]
+    return np.concatenate(chunks).astype(np.float64)
 
 
 def room_tone(rng: np.random.Generator, n: int) -> np.ndarray:
