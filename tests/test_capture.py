@@ -148,6 +148,7 @@ def test_status_is_a_copy_the_capture_thread_never_changes(shared_data: Path):
                                              unplugged=lambda: state["unplugged"]),
                      SETTINGS, clock_from(time.monotonic()), 3.0)
     try:
+        assert not src.has_audio  # cameras have no sound yet
         src.read(2.0)
         mine = src.status()
         assert mine.connected and mine.detail == ""

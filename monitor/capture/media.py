@@ -205,8 +205,7 @@ class MediaReader:
         problem = self.integrity.problem()
         if problem is None:
             return SourceEnded()
-        return SourceFailed(f"{self.path.name} is damaged or truncated: {problem}; what came "
-                            "before was analysed")
+        return SourceFailed(f"{self.path.name} is damaged or truncated: {problem}")
 
     def close(self) -> None:
         self._container.close()
