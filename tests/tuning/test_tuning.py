@@ -11,6 +11,7 @@ import pytest
 
 from monitor.cli import main
 from monitor.config import AlarmSettings, ReviewSettings, Settings, TuningSettings
+from monitor.errors import MonitorError
 from monitor.review.data import add_annotation, episodes as review_episodes
 from monitor.signal.records import EpisodeRecord
 from monitor.store.database import open_database
@@ -21,7 +22,9 @@ from monitor.tuning.truth import Interval, read_truth, truth_from_annotations
 from tests.tuning.conftest import SYNTHETIC_TRUTH, demo_expected, synthetic
 
 TRACE_PRECISION_S = 1e-5  # frame times are stored as float32 offsets (monitor.store.trace)
-DEMO_TRUTH = [Interval(27.0, 47.0, "crying")]
+EXPECTED = demo_expected()
+CRYING = next(s for s in EXPECTED["segments"] if s["kind"] == "crying")
+DEMO_TRUTH = [Interval(CRYING["start_s"], CRYING["end_s"], "crying")]
 
 
 def _recording(session, truth) -> Recording:
@@ -51,10 +54,15 @@ def test_demo_scores_against_its_crying_interval(demo_url: str) -> None:
     stored = load_session(open_database(demo_url), 1)
     result = score([(_recording(stored, DEMO_TRUTH), replay(stored, stored.settings.alarms))], 15.0)
     assert (result.truth_events, result.hits, result.misses, result.false_alarms) == (1, 1, 0, 0)
-    assert result.delays_s[0] == pytest.approx(stored.episodes[0].alarm_at - 27.0, abs=TRACE_PRECISION_S)
-    assert result.delays_s[0] == pytest.approx(11.6, abs=0.05)
-    # Crying that the monitor never saw alarming: the demo's alarm becomes a false one, the truth a miss.
-    late = score([(_recording(stored, [Interval(65.0, 70.0)]), replay(stored, stored.settings.alarms))], 0.0)
+    delay = result.delays_s[0]
+    assert delay == pytest.approx(stored.episodes[0].alarm_at - CRYING["start_s"], abs=TRACE_PRECISION_S)
+    earliest, latest = (t - CRYING["start_s"] for t in EXPECTED["alarm_window"])
+    assert earliest <= delay <= latest, "the clip's own alarm window (demo.toml)"
+    # Crying that the monitor never saw alarming (after the episode has ended): the demo's alarm
+    # becomes a false one, the truth a miss.
+    after = EXPECTED["end_window"][1]
+    late = score([(_recording(stored, [Interval(after + 5, after + 10)]),
+                   replay(stored, stored.settings.alarms))], 0.0)
     assert (late.hits, late.misses, late.false_alarms) == (0, 1, 1)
     assert late.false_alarms_per_hour == pytest.approx(3600.0 / stored.end_t)
 
@@ -100,7 +108,8 @@ def test_raising_d_on_never_raises_false_alarms(demo_url: str, which: str) -> No
 
 def test_cli_replay_evaluate_and_sweep(demo_url: str, tmp_path: Path, capsys) -> None:
     truth = tmp_path / "truth.csv"
-    truth.write_text("session,start,end,label\n1,27,47,crying\n", encoding="utf-8")
+    truth.write_text(f"session,start,end,label\n1,{CRYING['start_s']},{CRYING['end_s']},crying\n",
+                     encoding="utf-8")
     settings = tmp_path / "strict.toml"
     settings.write_text("[alarms]\nt_on = 0.8\nd_on_s = 20\n", encoding="utf-8")
     assert main(["replay", "--db", demo_url, "--session", "1", "--settings", str(settings), "--json"]) == 0
@@ -122,7 +131,7 @@ def test_cli_replay_evaluate_and_sweep(demo_url: str, tmp_path: Path, capsys) ->
 def test_truth_file_errors_name_the_line(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("session,start,end\n1,,\n2,10,5\n", encoding="utf-8")
-    with pytest.raises(Exception, match=r"line 3: need 0 <= start < end"):
+    with pytest.raises(MonitorError, match=r"t\.csv, line 3: need 0 <= start < end \(got 10, 5\)"):
         read_truth(path)
     path.write_text("session,start,end\n1,,\n", encoding="utf-8")
     assert read_truth(path) == ("session", {"1": []})  # a session without pain
