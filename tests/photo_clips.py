@@ -8,6 +8,7 @@ resampled to any frame rate, and a part of the photo can move on its own as a li
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import math
 import sys
@@ -42,6 +43,7 @@ HAPPY_ARM = (370, 430, 540, 560)
 ARM_FEATHER_PX = 8.0
 
 
+@functools.cache
 def prepared(name: str):
     info = dc.PHOTOS[name]
     x0, y0, x1, y1 = info["crop"]
@@ -87,9 +89,9 @@ def frames(name: str = HAPPY, *, fps: float = 15.0, seconds: float = 8.0, seed: 
     rng = np.random.default_rng(seed)
     path = dc.camera_path(rng)
     path_t = np.arange(dc.N_FRAMES) / dc.FPS
-    noise_rng = np.random.default_rng([seed, 1])
+    noise = _NoisePool(np.random.default_rng([seed, 1]))
     mask = _feathered(photo.image.shape[:2], limb_box) if limb else None
-    for i in range(int(round(seconds * fps))):
+    for i in range(round(seconds * fps)):
         t = i / fps
         pose = [float(np.interp(start_s + t, path_t, path[k])) for k in ("cx", "cy", "face_h", "roll")]
         if pan is not None:
@@ -100,8 +102,23 @@ def frames(name: str = HAPPY, *, fps: float = 15.0, seconds: float = 8.0, seed: 
         if gain_step_at is not None and t >= gain_step_at:
             gain *= gain_step
         frame = cv2.convertScaleAbs(frame, alpha=gain)
-        noise = noise_rng.standard_normal(frame.shape, dtype=np.float32) * dc.NOISE_SIGMA
-        yield t, cv2.add(frame, np.rint(noise).astype(np.int16), dtype=cv2.CV_8U)
+        yield t, cv2.add(frame, noise.field(), dtype=cv2.CV_8U)
+
+
+class _NoisePool:
+    """Sensor noise as the demo clip makes it: random windows of a few larger Gaussian fields
+    (a fresh field per frame costs more than everything else here together)."""
+
+    FIELDS, MARGIN = dc.NOISE_POOL, 64
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        shape = (self.FIELDS, dc.HEIGHT + self.MARGIN, dc.WIDTH + self.MARGIN, 3)
+        self.rng = rng
+        self.pool = np.rint(rng.standard_normal(shape, dtype=np.float32) * dc.NOISE_SIGMA).astype(np.int16)
+
+    def field(self) -> np.ndarray:
+        k, dy, dx = self.rng.integers(0, [self.FIELDS, self.MARGIN + 1, self.MARGIN + 1])
+        return self.pool[k, dy:dy + dc.HEIGHT, dx:dx + dc.WIDTH]
 
 
 def _feathered(shape: tuple[int, int], box: tuple[int, int, int, int]) -> np.ndarray:

@@ -17,9 +17,9 @@ is unknown with a reason, never 0.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -45,7 +45,8 @@ RANSAC_PX = 0.5  # a flow vector within this of the camera motion agrees with it
 MIN_TEXTURE = 2e-5
 MIN_FIT_POINTS = 12  # fewer textured grid points: nothing to measure on (a blank wall, a cover)
 CHANGE_SIGMAS = 4.0  # a pixel changed when its difference exceeds this many noise sigmas...
-MIN_CHANGE_GREY = 6.0  # ...and at least this many (normalised) grey levels
+MIN_CHANGE_GREY = 14.0  # ...and this many grey levels (a third of NORM_STD): sharp edges a
+# fraction of a pixel off after the camera's motion is undone stay below it, moved texture does not
 CHANGE_REACH = 7  # analysis pixels around a change where flow counts (flow fills a limb's inside)
 
 
@@ -83,7 +84,11 @@ class MovementMeter:
 
     def __init__(self, cot_region: Sequence[float] = (0.0, 0.0, 1.0, 1.0),
                  settings: MovementSettings | None = None) -> None:
-        self.cot_region = tuple(float(v) for v in cot_region)
+        x0, y0, x1, y1 = (float(v) for v in cot_region)
+        if not (0.0 <= x0 < x1 <= 1.0 and 0.0 <= y0 < y1 <= 1.0):
+            raise MonitorError(f"movement: cot region {tuple(cot_region)} must be x0 < x1 and y0 < y1, "
+                               "as fractions of the frame within 0..1")
+        self.cot_region = (x0, y0, x1, y1)
         self.settings = settings or MovementSettings()
         self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
         self._history: deque[_Picture] = deque()
@@ -112,8 +117,9 @@ class MovementMeter:
     def _picture(self, t: float, frame: np.ndarray | None) -> _Picture | MovementUnknown:
         if frame is None or frame.size == 0:
             return MovementUnknown.NO_PICTURE
-        if frame.dtype != np.uint8:
-            raise MonitorError(f"movement: frames must be 8-bit images, got {frame.dtype}")
+        if frame.dtype != np.uint8 or frame.ndim not in (2, 3):
+            raise MonitorError(f"movement: frames must be 8-bit images (height x width [x channels]), "
+                               f"got {frame.dtype} with shape {frame.shape}")
         height, width = frame.shape[:2]
         x0, y0, x1, y1 = region_pixels(self.cot_region, width, height)
         if x1 - x0 < MIN_REGION_PX or y1 - y0 < MIN_REGION_PX:
@@ -162,10 +168,10 @@ class MovementMeter:
 
     def _compare(self, ref: _Picture, cur: _Picture, gap: float) -> MovementReading:
         s = self.settings
-        flow = self._flow.calc(ref.grey, cur.grey, None)
-        h, w = cur.grey.shape
         if np.count_nonzero(ref.textured) < MIN_FIT_POINTS:
             return MovementReading(cur.t, None, MovementUnknown.NO_PICTURE, gap_s=gap)
+        flow = self._flow.calc(ref.grey, cur.grey, None)
+        h, w = cur.grey.shape
         gx, gy = self._grid_index
         gx, gy = gx[ref.textured], gy[ref.textured]
         grid = self._grid[ref.textured]
