@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from monitor.config import Settings, load
 from monitor.errors import MonitorError
@@ -56,5 +57,5 @@ def test_environment_list_values():
 
 
 def test_settings_are_immutable():
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="Instance is frozen"):
         Settings().alarms.t_on = 0.1

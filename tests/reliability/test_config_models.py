@@ -3,6 +3,7 @@ clear MonitorError, never another exception, never a setting other than the one 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import shutil
@@ -72,23 +73,46 @@ def test_config_bytes_are_a_clear_error_or_valid(tmp_path: Path, raw: bytes):
         assert str(exc)
 
 
-@pytest.mark.parametrize("damage", ["truncated weights", "other weights", "bad card", "no card"])
-def test_corrupt_or_mismatched_model_is_a_clear_error(tmp_path: Path, damage: str):
+def _reseal(model: Path) -> None:
+    """The card's sha256 made to agree with the weights now there: the damage must then be
+    found by the loader itself, not by the hash."""
+    card = json.loads((model / "card.json").read_text())
+    card["weights"]["sha256"] = hashlib.sha256((model / "weights.pt").read_bytes()).hexdigest()
+    (model / "card.json").write_text(json.dumps(card))
+
+
+@pytest.mark.parametrize("damage, reseal, message", [
+    ("truncated weights", False, r"do not match the card: sha256"),
+    ("other weights", False, r"do not match the card: sha256"),
+    ("truncated weights", True, r"are corrupt or truncated"),
+    ("other weights", True, r"do not fit .*2 unexpected \(e\.g\. fc\.bias\)"),
+    ("NaN weights", True, r"contain NaN or infinite values"),
+    ("bad card", False, r"card .* is not readable JSON"),
+    ("no card", False, r"model card missing"),
+])
+def test_corrupt_or_mismatched_model_is_a_clear_error(tmp_path: Path, damage: str, reseal: bool,
+                                                      message: str):
     model = tmp_path / "model"
     shutil.copytree(Settings().scoring.model_dir, model)
     weights, card = model / "weights.pt", model / "card.json"
     if damage == "truncated weights":
         weights.write_bytes(weights.read_bytes()[:5000])
     elif damage == "other weights":
-        torch.save({"fc.weight": torch.zeros(3, 3)}, weights)
+        torch.save({"fc.weight": torch.zeros(3, 3), "fc.bias": torch.zeros(3)}, weights)
+    elif damage == "NaN weights":
+        state = torch.load(weights, weights_only=True)
+        first = next(k for k, v in state.items() if v.is_floating_point())
+        state[first] = torch.full_like(state[first], float("nan"))
+        torch.save(state, weights)
     elif damage == "bad card":
         card.write_text("{not json")
     else:
         card.unlink()
+    if reseal:
+        _reseal(model)
     scoring = Settings().scoring.model_copy(update={"model_dir": model})
-    with pytest.raises(MonitorError) as caught:
+    with pytest.raises(MonitorError, match=message):
         Scorer(scoring)
-    assert "model" in str(caught.value).lower() or "card" in str(caught.value).lower()
 
 
 def test_a_huge_settings_file_gives_a_short_error(tmp_path: Path):
