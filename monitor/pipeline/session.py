@@ -32,7 +32,9 @@ from monitor.store.database import describe_url, open_database
 from monitor.store.lease import InstanceLease, note_unwritten_close
 from monitor.store.recovery import close_crashed_sessions
 from monitor.store.writer import StoreWriter
-from monitor.vision.finder import FaceFinder
+from monitor.errors import MonitorError
+from monitor.vision.finder import FaceFinder, smallest_face_px
+from monitor.vision.geometry import cot_region_too_small
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,11 @@ class Session:
             source_spec, settings.capture, self.clock, settings.alarms.frozen_after_s, realtime)
         finder = writer = None
         try:
+            size = getattr(source, "frame_size", None)
+            too_small = size and cot_region_too_small(settings.vision.cot_region, *size,
+                                                      smallest_face_px(settings.vision))
+            if too_small:
+                raise MonitorError(too_small)
             finder = FaceFinder(settings.vision, device=self.scorer.device, background=source.live)
             database = open_database(settings.store.url)
             writer = StoreWriter(database, settings.store)

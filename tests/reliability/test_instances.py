@@ -102,3 +102,31 @@ def test_no_display_is_one_line_and_a_retryable_exit(command, tmp_path: Path):
     assert done.returncode == 3, done.stderr
     assert lines[-1].startswith("painmon: error: no display") and "xvfb-run" in lines[-1]
     assert "Traceback" not in done.stderr and "Aborted" not in done.stderr
+
+
+def test_a_clean_end_the_database_refused_is_applied_not_crashed(tmp_path: Path):
+    """The writer could not store the end before exit (locked database): the note it leaves is
+    applied by the next start's recovery, so review shows the real end, not 'crashed'."""
+    import socket
+    from datetime import datetime, timezone
+
+    from monitor.config import StoreSettings
+    from monitor.store.lease import note_unwritten_close
+    from monitor.store.recovery import close_crashed_sessions
+    from monitor.store.writer import StoreWriter
+
+    url = f"sqlite:///{tmp_path / 'note.db'}"
+    engine = open_database(url)
+    writer = StoreWriter(engine, StoreSettings(url=url))
+    now = datetime.now(timezone.utc)
+    session_id = writer.open_session(
+        bed_label="bed-1", encounter_id="e", source="file x", model_name="m", model_sha256="0",
+        device="cpu", app_version="t", settings_json="{}", started_at=now, clock_origin_utc=now,
+        monitor_id=socket.gethostname(), instance_id="0" * 32)
+    writer.stop()
+    note_unwritten_close(str(engine.url), session_id, {
+        "ended_at": now, "end_reason": "stopped_by_user", "frames": 10, "frames_scored": 9})
+    assert close_crashed_sessions(engine, socket.gethostname()) == []
+    session = queries.get_session(engine, session_id)
+    assert (session.end_reason, session.frames) == ("stopped_by_user", 10)
+    assert [a.action for a in queries.audit(engine)] == ["session_end_applied"]

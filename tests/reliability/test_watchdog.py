@@ -59,6 +59,7 @@ def test_a_hang_in_face_detection_is_stored_as_stalled_while_it_lasts(
     t, priority, _ = raised[0]
     assert priority in ("medium", "high")
     assert t - hang["t"] <= 8.0, f"stored at {t:.1f} s, the hang began at {hang['t']:.1f} s"
+    print(f"\nPIPELINE_STALLED stored {t - hang['t']:.2f} s after the hang began (t {hang['t']:.2f} s)")
     assert running.alarm("PIPELINE_STALLED") is not None  # the screen's snapshot shows it too
     release.set()
     wait_for(lambda: [e for e in stored_events(db, "PIPELINE_STALLED") if e[2] == "cleared"],

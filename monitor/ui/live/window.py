@@ -69,6 +69,7 @@ class LiveWindow(QMainWindow):
         self._loop_pulse: float | None = None  # when the analysis loop itself last sent an update
         self.stopped_watching = False  # this window's own finding: the loop does not move
         self.crash = ""  # the analysis thread died: shown until a restarted session is ready
+        self._crashed_session: int | None = None
         self._crashes: deque[float] = deque()
         self.exit_code = 0
         self._closing = False
@@ -226,7 +227,7 @@ class LiveWindow(QMainWindow):
         self.clock = words.SessionTime(info.origin)
         self._loop_pulse = time.monotonic()
         if self.crash:
-            self.audit("restarted_after_crash", crash=self.crash)
+            self.audit("restarted_after_crash", crash=self.crash, previous_session=self._crashed_session)
             self.crash = ""
         self.source_label.setText(f"   {info.source}")
         self.video.set_banner("")
@@ -280,7 +281,7 @@ class LiveWindow(QMainWindow):
         while self._crashes and self._crashes[0] < now - CRASH_WINDOW_S:
             self._crashes.popleft()
         log.error("session %d: the analysis crashed (%s)", session_id, message)
-        self.audit("pipeline_crashed", session=session_id, error=message)
+        self._crashed_session = session_id  # audited in the next session: this one's writer is gone
         if len(self._crashes) >= self.options.crashes_before_exit:
             log.critical("%d crashes within %.0f min: exiting for the supervisor to restart",
                          len(self._crashes), CRASH_WINDOW_S / 60)
