@@ -21,6 +21,7 @@ from monitor.scoring import (
     ModelOutputError, Scorer, choose_device, describe_device, face_input, load_model, read_card,
 )
 from monitor.scoring.card import ModelCard
+from monitor.scoring.device import configure_cpu_threads
 from monitor.scoring.model import build_network
 
 CPU = torch.device("cpu")
@@ -98,8 +99,16 @@ def test_converter_reproduces_shipped_model(shared_data, tmp_path):
         capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stderr
-    for name in ("weights.pt", "card.json", "LICENSE"):
-        assert (tmp_path / name).read_bytes() == (DEFAULT_MODEL_DIR / name).read_bytes(), name
+    converted = torch.load(tmp_path / "weights.pt", weights_only=True)
+    shipped = torch.load(DEFAULT_MODEL_DIR / "weights.pt", weights_only=True)
+    assert list(converted) == list(shipped)
+    assert all(torch.equal(converted[k], shipped[k]) for k in shipped), "the same weights"
+    card, shipped_card = read_card(tmp_path), read_card(DEFAULT_MODEL_DIR)
+    assert card.weights.sha256 == hashlib.sha256((tmp_path / "weights.pt").read_bytes()).hexdigest()
+    assert card.model_dump(exclude={"weights": {"sha256"}}) == \
+        shipped_card.model_dump(exclude={"weights": {"sha256"}})
+    assert (tmp_path / "LICENSE").read_text() == (DEFAULT_MODEL_DIR / "LICENSE").read_text()
+    assert load_model(tmp_path, CPU) is not None  # its own card seals it
 
 
 def test_shipped_card_says_what_it_is():
@@ -255,10 +264,13 @@ def test_missing_folder_and_card_are_explained(tmp_path, model_copy):
 
 # --- devices -------------------------------------------------------------------------------
 
-def test_cpu_device_is_described():
-    device = choose_device("cpu")
-    assert device == CPU
-    assert describe_device(device) == f"CPU ({torch.get_num_threads()} threads)"
+def test_cpu_device_is_described_with_the_threads_it_runs():
+    before = torch.get_num_threads()
+    try:
+        assert configure_cpu_threads(2) == 2
+        assert describe_device(choose_device("cpu")) == "CPU (2 threads)"
+    finally:
+        torch.set_num_threads(before)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
@@ -269,6 +281,17 @@ def test_forcing_absent_cuda_is_a_clear_error():
         Scorer(ScoringSettings(device="cuda"))
 
 
-def test_auto_picks_a_present_device():
-    expected = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+@pytest.mark.parametrize("cuda, mps, expected", [
+    (True, True, "cuda"), (True, False, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+def test_auto_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda: bool, mps: bool, expected: str):
+    """The machines this runs on lack most of these devices: torch's own answers are faked."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
     assert choose_device("auto").type == expected
+    assert choose_device("cpu").type == "cpu", "a forced device is taken as asked"
+
+
+def test_auto_picks_a_device_this_machine_has():
+    device = choose_device("auto")
+    assert torch.zeros(1, device=device).device.type == device.type
