@@ -126,6 +126,7 @@ class EpisodeRecord:
     ack_at: float | None
     ack_by: str | None
     mode: str
+    cues: str = "face"  # the cues that carried the alarm: "face", "face+cry", "face+cry+movement"
 
 
 @dataclass(frozen=True)
@@ -170,3 +171,10 @@ class Snapshot:
     alarms: tuple[AlarmState, ...]
     tone: Tone | None
     reminder_due: bool
+    # The cues beyond the face (ARCHITECTURE.md): None / "unknown" states are never zeros.
+    c: float | None = None  # smoothed cry cue C; None without a microphone reading
+    cry_state: str = "no_microphone"  # monitor.signal.cry.CryState
+    cry_reason: str = ""  # why there is no reading (no microphone, microphone lost, no sound yet)
+    m: float | None = None  # movement cue M; None when unknown
+    movement_state: str = "unknown"  # monitor.signal.movement.MovementState
+    movement_reason: str = ""  # why unknown (camera moving, picture changing, no picture)
