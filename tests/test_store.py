@@ -179,7 +179,7 @@ def test_writer_round_trip(engine: Engine) -> None:
 
     stored_frames = queries.trace(engine, session_id)
     assert stored_frames == [
-        (10.0 + float(np.float32(t - 10.0)), STATUS_OF_CODE[STATUS_CODES.get(s, s)], p)
+        (10.0 + float(np.float32(t - 10.0)), STATUS_OF_CODE[STATUS_CODES.get(s, s)], p, None)
         for t, s, p in frames]
     assert [f.status for f in stored_frames] == ["scored", "no_face", "poor_quality", "scored"]
 
@@ -402,7 +402,7 @@ frame = st.tuples(st.floats(0.0, 60.0), st.sampled_from(list(FaceStatus)), st.fl
 def test_trace_round_trip(t0: float, frames: list, as_codes: bool) -> None:
     rows = sorted(((t0 + dt, status, p) for dt, status, p in frames), key=lambda row: row[0])
     expected = [
-        (t0 + float(np.float32(t - t0)), status, None if p is None else float(np.float32(p)))
+        (t0 + float(np.float32(t - t0)), status, None if p is None else float(np.float32(p)), None)
         for t, status, p in rows
     ]
     if as_codes:  # what the pipeline's trace buffer hands over
@@ -415,6 +415,28 @@ def test_trace_round_trip(t0: float, frames: list, as_codes: bool) -> None:
 def test_trace_refuses_inconsistent_frames(row: tuple) -> None:
     with pytest.raises(ValueError):
         pack_trace([row], 0.0)
+
+
+def test_trace_keeps_movement_and_reads_the_first_format() -> None:
+    rows = [(1.0, FaceStatus.SCORED, 0.75, 0.004), (1.5, FaceStatus.NO_FACE, None, None)]
+    assert unpack_trace(1.0, pack_trace(rows, 1.0)) == [
+        (1.0, FaceStatus.SCORED, 0.75, float(np.float32(0.004))), (1.5, FaceStatus.NO_FACE, None, None)]
+    # format 1 rows (written before the movement cue) still read, m unknown
+    v1 = bytes([1]) + np.array([(0.5, 0, 0.25)], dtype=[("dt", "<f4"), ("status", "u1"),
+                                                        ("p", "<f4")]).tobytes()
+    assert unpack_trace(2.0, v1) == [(2.5, FaceStatus.SCORED, 0.25, None)]
+
+
+def test_sound_windows_round_trip_beside_frames(tmp_path: Path) -> None:
+    from monitor.store.trace import TraceWindow, is_sound, pack_sound, unpack_sound
+
+    windows = [TraceWindow(3.475, 0.5, 0.25, 0.125, -20.0), TraceWindow(3.955, 0.0, 0.0, 0.0, -61.5)]
+    data = pack_sound(windows, 3.0)
+    assert is_sound(data) and not is_sound(pack_trace([], 0.0))
+    assert [tuple(round(v, 4) for v in w) for w in unpack_sound(3.0, data)] == [
+        tuple(round(v, 4) for v in w) for w in windows]
+    with pytest.raises(ValueError):
+        unpack_trace(3.0, data)  # a sound row is never read as frames
 
 
 def test_trace_refuses_damaged_data() -> None:

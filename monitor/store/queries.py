@@ -18,7 +18,7 @@ from monitor.store.schema import (
     SESSION,
     TRACE,
 )
-from monitor.store.trace import TraceFrame, unpack_trace
+from monitor.store.trace import TraceFrame, TraceWindow, is_sound, unpack_sound, unpack_trace
 
 
 class Record(dict[str, Any]):
@@ -73,11 +73,21 @@ def events(engine: Engine, session_id: int) -> list[Record]:
     return _all(engine, query)
 
 
+def _trace_rows(engine: Engine, session_id: int) -> list[Record]:
+    return _all(engine, select(TRACE.c.t0, TRACE.c.data).where(TRACE.c.session_id == session_id)
+                .order_by(TRACE.c.t0, TRACE.c.id))
+
+
 def trace(engine: Engine, session_id: int) -> list[TraceFrame]:
     """Every stored frame of the session, unpacked, in time order."""
-    query = (select(TRACE.c.t0, TRACE.c.data).where(TRACE.c.session_id == session_id)
-             .order_by(TRACE.c.t0, TRACE.c.id))
-    return [frame for row in _all(engine, query) for frame in unpack_trace(row.t0, row.data)]
+    return [frame for row in _trace_rows(engine, session_id) if not is_sound(row.data)
+            for frame in unpack_trace(row.t0, row.data)]
+
+
+def sound_trace(engine: Engine, session_id: int) -> list[TraceWindow]:
+    """Every stored sound window of the session (empty without a microphone), in time order."""
+    return [window for row in _trace_rows(engine, session_id) if is_sound(row.data)
+            for window in unpack_sound(row.t0, row.data)]
 
 
 def audit(engine: Engine) -> list[Record]:

@@ -1,15 +1,16 @@
-"""Compact per-frame trace, so a stored session can be replayed through the alarm engine.
+"""Compact traces, so a stored session can be replayed through the alarm engine with other settings.
 
-Layout of `frame_trace.data` (little-endian, no padding):
+`frame_trace.data` holds one of three layouts (little-endian, no padding), told apart by byte 0:
 
-    byte 0          format version (1)
-    then n records of 9 bytes each:
-        float32     dt = t - t0, seconds from the row's t0
-        uint8       status: 0 scored, 1 no_face, 2 poor_quality (FaceStatus)
-        float32     p in [0, 1] when scored, NaN otherwise
+    1  frames, n records of 9 bytes:  float32 dt | uint8 status | float32 p
+    2  frames, n records of 13 bytes: float32 dt | uint8 status | float32 p | float32 m
+    129 sound windows, n records of 20 bytes:
+       float32 dt (the window's end) | float32 baby_cry | float32 sobbing | float32 whimper |
+       float32 dbfs
 
-Frame times come back as t0 + float32(dt): exact to float32 precision of the offset (about
-4 microseconds over a 60 s span), while t0 itself stays a float64 column.
+dt = t - t0, seconds from the row's t0. status: 0 scored, 1 no_face, 2 poor_quality (FaceStatus);
+p in [0, 1] when scored, NaN otherwise; m the movement reading, NaN when unknown. Times come back
+as t0 + float32(dt): exact to about 4 microseconds over a 60 s span; t0 stays a float64 column.
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ import numpy as np
 
 from monitor.packets import FaceStatus
 
-FORMAT_VERSION = 1
-RECORD = np.dtype([("dt", "<f4"), ("status", "u1"), ("p", "<f4")])  # packed: 9 bytes
+FRAMES_V1, FRAMES_V2, SOUND_V1 = 1, 2, 129
+RECORD_V1 = np.dtype([("dt", "<f4"), ("status", "u1"), ("p", "<f4")])  # packed: 9 bytes
+RECORD_V2 = np.dtype([("dt", "<f4"), ("status", "u1"), ("p", "<f4"), ("m", "<f4")])
+SOUND_RECORD = np.dtype([("dt", "<f4"), ("baby_cry", "<f4"), ("sobbing", "<f4"),
+                         ("whimper", "<f4"), ("dbfs", "<f4")])
+FRAME_RECORDS = {FRAMES_V1: RECORD_V1, FRAMES_V2: RECORD_V2}
 STATUS_CODES = {FaceStatus.SCORED: 0, FaceStatus.NO_FACE: 1, FaceStatus.POOR_QUALITY: 2}
 STATUS_OF_CODE = {code: status for status, code in STATUS_CODES.items()}
 
@@ -32,6 +37,17 @@ class TraceFrame(NamedTuple):
     t: float
     status: FaceStatus
     p: float | None
+    m: float | None = None  # movement reading; None when unknown (or not recorded, format 1)
+
+
+class TraceWindow(NamedTuple):
+    """One scored sound window: YAMNet's crying classes and the window's loudness."""
+
+    t: float  # the window's end
+    baby_cry: float
+    sobbing: float
+    whimper: float
+    dbfs: float
 
 
 def status_code(status: FaceStatus | int) -> int:
@@ -43,30 +59,55 @@ def status_code(status: FaceStatus | int) -> int:
     return int(status)
 
 
-def pack_trace(rows: Sequence[tuple[float, FaceStatus | int, float | None]], t0: float) -> bytes:
-    """Pack (t, status or its code, p) frames; p is given for scored frames only."""
-    records = np.empty(len(rows), dtype=RECORD)
-    for i, (t, status, p) in enumerate(rows):
+def pack_trace(rows: Sequence[tuple], t0: float) -> bytes:
+    """Pack (t, status or its code, p[, m]) frames; p is given for scored frames only."""
+    records = np.empty(len(rows), dtype=RECORD_V2)
+    for i, (t, status, p, *rest) in enumerate(rows):
+        m = rest[0] if rest else None
         code = status_code(status)
         if (code == STATUS_CODES[FaceStatus.SCORED]) != (p is not None):
             raise ValueError(f"frame at t={t}: p must be given for scored frames only")
         if p is not None and not 0.0 <= p <= 1.0:
             raise ValueError(f"frame at t={t}: p={p} is outside 0..1")
-        records[i] = (t - t0, code, math.nan if p is None else p)
-    return bytes([FORMAT_VERSION]) + records.tobytes()
+        records[i] = (t - t0, code, math.nan if p is None else p, math.nan if m is None else m)
+    return bytes([FRAMES_V2]) + records.tobytes()
+
+
+def pack_sound(windows: Sequence[TraceWindow], t0: float) -> bytes:
+    records = np.array([(w.t - t0, w.baby_cry, w.sobbing, w.whimper, w.dbfs) for w in windows],
+                       dtype=SOUND_RECORD)
+    return bytes([SOUND_V1]) + records.tobytes()
+
+
+def is_sound(data: bytes) -> bool:
+    return bool(data) and data[0] == SOUND_V1
+
+
+def _records(data: bytes, dtype: np.dtype, what: str) -> np.ndarray:
+    if (len(data) - 1) % dtype.itemsize:
+        raise ValueError(f"{what} trace of {len(data)} bytes is truncated")
+    return np.frombuffer(data, dtype=dtype, offset=1)
 
 
 def unpack_trace(t0: float, data: bytes) -> list[TraceFrame]:
-    """Inverse of pack_trace: (t0 + dt, FaceStatus, p or None) per frame, in stored order."""
-    if not data or data[0] != FORMAT_VERSION:
+    """Inverse of pack_trace: (t0 + dt, FaceStatus, p or None, m or None) per frame."""
+    if not data or data[0] not in FRAME_RECORDS:
         raise ValueError(f"unknown frame trace format {data[:1]!r}")
-    if (len(data) - 1) % RECORD.itemsize:
-        raise ValueError(f"frame trace of {len(data)} bytes is truncated")
-    records = np.frombuffer(data, dtype=RECORD, offset=1)
+    records = _records(data, FRAME_RECORDS[data[0]], "frame")
+    frames = []
     try:
-        return [
-            TraceFrame(t0 + dt, STATUS_OF_CODE[code], None if math.isnan(p) else p)
-            for dt, code, p in records.tolist()
-        ]
+        for record in records.tolist():
+            dt, code, p, *rest = record
+            m = rest[0] if rest else math.nan
+            frames.append(TraceFrame(t0 + dt, STATUS_OF_CODE[code], None if math.isnan(p) else p,
+                                     None if math.isnan(m) else m))
     except KeyError as exc:
         raise ValueError(f"unknown frame status code {exc.args[0]} in a frame trace") from None
+    return frames
+
+
+def unpack_sound(t0: float, data: bytes) -> list[TraceWindow]:
+    if not is_sound(data):
+        raise ValueError(f"not a sound trace (format {data[:1]!r})")
+    return [TraceWindow(t0 + dt, c20, c19, c21, dbfs)
+            for dt, c20, c19, c21, dbfs in _records(data, SOUND_RECORD, "sound").tolist()]
