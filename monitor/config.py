@@ -158,8 +158,10 @@ class MovementSettings(_Section):
     cot-region widths per second, so they hold at any resolution and frame rate; m and M are the
     cot region's mean of the residual speeds above the noise floor, in the same unit."""
 
-    noise_floor: float = Field(0.03, ge=0.005, le=0.5,
-                               description="residual speed below this is noise, not movement")
+    noise_floor: float = Field(
+        0.05, ge=0.005, le=0.5,
+        description="residual speed below this is not movement: sensor noise, and breathing (a chest "
+                    "wall at 1-2 cm/s is 0.02-0.03 of a 60 cm cot region per second)")
     max_camera_speed: float = Field(
         0.15, ge=0.02, le=2.0,
         description="faster camera motion (drift, zoom, roll at the region's corners): m unknown")
@@ -175,10 +177,10 @@ class MovementSettings(_Section):
         0.5, ge=0.2, le=0.9,
         description="M is the level m reached during at least this share of the window's known "
                     "time: a brief twitch does not raise it")
-    moving_from: float = Field(0.0005, ge=0.0001, le=0.05,
-                               description="M from this: moving (e.g. 1 % of the region at 0.05)")
-    vigorous_from: float = Field(0.005, ge=0.0005, le=0.5,
-                                 description="M from this: vigorous (e.g. 5 % of the region at 0.1)")
+    moving_from: float = Field(0.0002, ge=0.0001, le=0.05,
+                               description="M from this: moving (e.g. 0.2 % of the region at 0.1)")
+    vigorous_from: float = Field(0.006, ge=0.0005, le=0.5,
+                                 description="M from this: vigorous (e.g. 3 % of the region at 0.2)")
 
     @model_validator(mode="after")
     def _check(self) -> "MovementSettings":

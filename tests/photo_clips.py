@@ -37,9 +37,12 @@ dc = demo_script()
 HAPPY, SAD = dc.HAPPY, dc.SAD
 WIDTH = dc.WIDTH
 
-# The happy infant's left shoulder and arm, at the bottom left of the frame (prepared-photo
-# pixels, which are the photo's own for this photo): about 6 % of the frame.
+# Parts of the happy infant (prepared-photo pixels, which are the photo's own for this photo; the
+# frame shows it at about 0.92 scale, some 35 cm across): the left shoulder and arm at the bottom
+# left, about 6 % of the frame; a hand-sized patch of that sleeve, about 1 %; the chest, about 9 %.
 HAPPY_ARM = (370, 430, 540, 560)
+HAPPY_HAND = (420, 470, 480, 530)
+HAPPY_CHEST = (480, 440, 820, 560)
 ARM_FEATHER_PX = 8.0
 
 
