@@ -167,8 +167,8 @@ class MovementSettings(_Section):
         description="faster camera motion (drift, zoom, roll at the region's corners): m unknown")
     min_camera_fit: float = Field(
         0.5, ge=0.2, le=0.95,
-        description="share of the region one camera motion must explain, else the picture is "
-                    "changing as a whole: m unknown")
+        description="share of the textured flow vectors one camera motion must explain, else the "
+                    "picture is changing as a whole: m unknown")
     max_brightness_step: float = Field(
         0.15, ge=0.02, le=1.0,
         description="brightness jump between compared frames (|ln ratio| of mean grey): m unknown")
