@@ -233,6 +233,16 @@ class AlarmSettings(_Section):
     procedure_max_min: float = Field(30.0, ge=1.0, le=30.0)
     standby_max_min: float = Field(60.0, ge=5.0, le=240.0)
     tick_interval_s: float = Field(0.25, ge=0.05, le=0.25, description="live watchdog tick")
+    face_only_priority: Literal["none", "low", "medium"] = Field(
+        "low",
+        description="a sustained pain face that neither crying nor movement corroborates: its "
+                    "alarm's priority (none: recorded, no alarm). Choose medium for infants who "
+                    "cannot cry aloud or move (intubated, sedated)")
+    crying_after_s: float = Field(10.0, ge=3.0, le=60.0,
+                                  description="crying this long (dips allowed) raises CRYING when "
+                                              "the face does not show pain")
+    crying_clear_s: float = Field(15.0, ge=3.0, le=120.0,
+                                  description="CRYING clears after this long without crying")
 
     @model_validator(mode="after")
     def _check(self) -> "AlarmSettings":

@@ -9,7 +9,9 @@ from monitor.errors import MonitorError
 from monitor.signal.engine import AlarmEngine
 from monitor.signal.records import AlarmState, Snapshot
 
-DEFAULTS = AlarmSettings()
+# These tests feed the face alone and assert today's face rules: a face-only episode at medium
+# (the fusion rules and face_only_priority's default, low, are tested in tests/test_fusion.py).
+DEFAULTS = AlarmSettings(face_only_priority="medium")
 
 
 def feed(eng: AlarmEngine, *points: tuple[float, float | None]) -> None:
@@ -563,7 +565,7 @@ def test_settings_change_is_an_audited_event_and_applies_from_then():
     eng = AlarmEngine(DEFAULTS)
     feed(eng, (0, 0.65))
     eng.audio_pause(1)
-    changed = AlarmSettings(t_on=0.7, audio_pause_max_s=30.0)
+    changed = AlarmSettings(t_on=0.7, audio_pause_max_s=30.0, face_only_priority="medium")
     eng.update_settings(2, changed, "dr_x")
     events, _ = eng.drain()
     (change,) = [e for e in events if e.kind == "SETTINGS"]

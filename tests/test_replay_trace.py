@@ -12,7 +12,7 @@ from monitor.errors import MonitorError
 from monitor.signal.trace import replay_trace
 
 TRACES = Path(__file__).parent / "data" / "traces"
-DEFAULTS = AlarmSettings()
+DEFAULTS = AlarmSettings(face_only_priority="medium")  # p and s rows only: the face rules
 
 
 def pain_events(result: dict) -> list[tuple[float, str, str | None]]:
@@ -60,7 +60,7 @@ def test_blind_trace_keeps_one_episode_through_camera_loss():
 
 
 def test_other_settings_give_other_episodes():
-    strict = AlarmSettings(d_on_s=20.0)
+    strict = AlarmSettings(d_on_s=20.0, face_only_priority="medium")
     result = replay_trace(TRACES / "worked_example.csv", strict)
     assert result["episodes"][0]["alarm_at"] == 40.0
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.signal.records import (CAMERA_LOST, MODEL_ERROR, NO_FACE, PAIN, PIPELINE_STALLED,
-                                    POOR_SIGNAL, RANK, STORAGE_FAILING, SYMBOL)
+from monitor.signal.records import (CAMERA_LOST, CRYING, MICROPHONE_LOST, MODEL_ERROR, NO_FACE, PAIN,
+                                    PIPELINE_STALLED, POOR_SIGNAL, RANK, STORAGE_FAILING, SYMBOL)
 
 TEXT = {
     PAIN: "Pain expression (estimate from the face)",
+    CRYING: "Crying heard (the face does not show pain, or is not seen)",
     CAMERA_LOST: "Camera lost: the monitor is blind",
+    MICROPHONE_LOST: "Microphone lost: crying cannot be heard",
     PIPELINE_STALLED: "Processing stalled: frames wait for a score",
     MODEL_ERROR: "Model error: no scores",
     NO_FACE: "No face in view",
@@ -31,9 +33,10 @@ class AlarmSignal:
     signal_lost: bool = False
     unacked: bool = True
     silenced_until: float | None = None
-    escalate_ref: float = 0.0  # PAIN: escalate_after counts from here (raise, ack, mode back)
+    escalate_ref: float = 0.0  # PAIN, CRYING: escalate_after counts from here (raise, ack, mode back)
     next_reminder: float | None = None
-    latch_span: tuple[float, float] | None = None  # PAIN: episode start and end, for the screen
+    latch_span: tuple[float, float] | None = None  # PAIN, CRYING: start and end, for the screen
+    cues: str = ""  # PAIN: the cues that carry it, e.g. "face+cry"
 
     def raise_(self, t: float, priority: str) -> None:
         """A new alarm signal: it sounds even if an earlier one was acknowledged."""
@@ -52,6 +55,8 @@ class AlarmSignal:
 
     def text(self) -> str:
         words = TEXT[self.kind]
+        if self.cues:
+            words += f", cues: {self.cues.replace('+', ' + ')}"
         if self.latched and self.latch_span is not None:
             start, end = self.latch_span
             words += f" {_clock(start)}-{_clock(end)} (session time), not acknowledged"

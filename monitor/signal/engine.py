@@ -10,22 +10,27 @@ from __future__ import annotations
 
 import math
 
-from monitor.config import AlarmSettings
+from monitor.config import AlarmSettings, AudioSettings, MovementSettings
 from monitor.errors import MonitorError
 from monitor.packets import FaceStatus
 from monitor.signal import pain as run
 from monitor.signal.alarm import AlarmSignal
-from monitor.signal.records import (ALARM_KINDS, HIGH, LOW, MEDIUM, MONITORING, NO_FACE, PAIN,
-                                    POOR_SIGNAL, PROCEDURE, RANK, REPORTED_KINDS, RESOLVED,
-                                    SESSION_ENDED, SIGNAL_LOST, STANDBY, TECHNICAL_KINDS,
-                                    AlarmEvent, AlarmKind, AlarmState, EpisodeRecord, EventKind,
-                                    Priority, Snapshot, Tone, Transition)
+from monitor.signal.cry import CryWindow
+from monitor.signal.fusion import (CRY, FACE, STANDBY_REASON, CryChange, CryRun, Cues,
+                                   checked_movement, cue_label, dated)
+from monitor.signal.records import (ALARM_KINDS, CRYING, HIGH, LOW, MEDIUM, MONITORING, NO_FACE,
+                                    NO_SIGNAL, PAIN, PATIENT_KINDS, POOR_SIGNAL, PROCEDURE, RANK,
+                                    REPORTED_KINDS, RESOLVED, SESSION_ENDED, SIGNAL_LOST, STANDBY,
+                                    TECHNICAL_KINDS, AlarmEvent, AlarmKind, AlarmState,
+                                    EpisodeRecord, EventKind, Priority, Snapshot, Tone, Transition)
 from monitor.signal.smoothing import FaceShare, Smoother, face_band, s_band
 from monitor.signal.technical import TechnicalWatch
 from monitor.signal.timing import earliest, is_due
 
 BLIND_KINDS = (NO_FACE, POOR_SIGNAL)
 SECONDS_PER_MINUTE = 60.0
+SUBJECT_CHANGED_REASON = "subject_changed"
+CARRIED_BY_PAIN = "carried by PAIN"
 
 
 class _Episode:
@@ -36,15 +41,18 @@ class _Episode:
         self.end: float | None = None
         self.end_reason: str | None = None
         self.stats: run.RunStats | None = None  # set when ended; open episodes read the run
-        self.max_priority = MEDIUM
+        self.max_priority: str = MEDIUM  # or NO_SIGNAL: a face-only episode without an alarm
         self.ack_at: float | None = None
         self.ack_by: str | None = None
+        self.cues: set[str] = {FACE}
+        self.high_reached = False  # T_high held D_high while the alarm stayed below medium
 
 
 class AlarmEngine:
     """One monitoring session's alarm state machine."""
 
-    def __init__(self, settings: AlarmSettings, start_t: float = 0.0) -> None:
+    def __init__(self, settings: AlarmSettings, start_t: float = 0.0,
+                 audio: AudioSettings | None = None, movement: MovementSettings | None = None) -> None:
         start_t = _time(start_t)
         self._settings = settings
         self._now = start_t
@@ -52,6 +60,12 @@ class AlarmEngine:
         self._share = FaceShare(settings)
         self._run = run.PainRun(settings, start_t)
         self._watch = TechnicalWatch(settings)
+        self._cues = Cues(audio or AudioSettings(), movement or MovementSettings())
+        self._cry_run = CryRun(settings, start_t)
+        self._cry_since: float | None = None  # start of the active cry run
+        self._run_cues: set[str] = set()  # cues seen since the face run in progress began
+        self._cues_for: float | None = None  # that run's start
+        self._subject_reset = False  # S unknown because the face is another person's
         self._mode = MONITORING
         self._mode_until: float | None = None
         self._standby_reminder: float | None = None
@@ -82,6 +96,7 @@ class AlarmEngine:
             self._share.frame(now, p)
             if p is not None:
                 self._smoother.scored(now, p)
+                self._subject_reset = False
                 self._s_changed()
             self._run.note_f(self._share.value(now))
         self._settle()
@@ -93,6 +108,40 @@ class AlarmEngine:
         if self._mode != STANDBY:
             self._smoother.feed(now, s)
             self._s_changed()
+        self._settle()
+
+    def sound(self, t: float, available: bool, reason: str = "") -> None:
+        """Whether a sound source exists and works; without one the cry cue is unknown, with the
+        reason ("no microphone", "microphone lost"), never quiet."""
+        now = self._enter(t)
+        if self._mode != STANDBY:
+            self._cues.sound(now, bool(available), reason)
+        self._settle()
+
+    def cry_window(self, w: CryWindow) -> None:
+        """One scored sound window, dated by its end (a late one counts now)."""
+        now = self._enter(self._cues.window_time(_time(w.t), self._now))
+        if self._mode != STANDBY:
+            self._cues.window(dated(w, now))
+        self._settle()
+
+    def movement(self, t: float, m: float | None, reason: str = "") -> None:
+        """One frame's movement reading m (None, with the reason, when it cannot be told)."""
+        m = checked_movement(m)
+        now = self._enter(t)
+        if self._mode != STANDBY:
+            self._cues.motion.add(now, m, reason)
+        self._settle()
+
+    def subject_changed(self, t: float, detail: str) -> None:
+        """The tracked face is now another person's: S and F restart, an onset is dropped."""
+        self._enter(t)
+        self._emit(EventKind.SUBJECT, None, Transition.SUBJECT_CHANGED, detail=detail)
+        self._smoother.forget()
+        self._share.clear()
+        self._run.forget_onset()
+        self._subject_reset = True
+        self._s_changed()
         self._settle()
 
     def tick(self, t: float) -> None:
@@ -174,6 +223,7 @@ class AlarmEngine:
             self._emit(EventKind.MODE, None, Transition.STANDBY_STARTED, user)
             self._smoother.forget()
             self._share.clear()
+            self._cues.pause()
             self._s_changed()
         self._settle()
 
@@ -191,7 +241,7 @@ class AlarmEngine:
         if changed:
             self._emit(EventKind.SETTINGS, None, Transition.SETTINGS_CHANGED, user or "bedside", detail="; ".join(changed))
             self._settings = settings
-            for part in (self._smoother, self._share, self._run, self._watch):
+            for part in (self._smoother, self._share, self._run, self._watch, self._cry_run):
                 part.settings = settings
             if self._paused_until is not None:
                 self._paused_until = min(self._paused_until, now + settings.audio_pause_max_s)
@@ -206,6 +256,8 @@ class AlarmEngine:
         self._enter(t)
         for change in self._run.finish(self._now):
             self._on_pain(change)
+        for change in self._cry_run.finish(self._now):
+            self._on_cry(change)
         self._emit(EventKind.SESSION, None, Transition.ENDED, detail=reason)
         self._ended = True
 
@@ -223,14 +275,18 @@ class AlarmEngine:
         sounding = [a for a in states if a.audible]
         tone = None
         if sounding:
-            top = max(sounding, key=lambda a: (RANK[a.priority], a.kind == PAIN))
-            tone = Tone(top.kind, top.priority, top.kind != PAIN)
+            top = max(sounding, key=lambda a: (RANK[a.priority], a.kind in PATIENT_KINDS, a.kind == PAIN))
+            tone = Tone(top.kind, top.priority, top.kind not in PATIENT_KINDS)
+        cry, motion = self._cues.cry_at(now), self._cues.movement_at(now)
         return Snapshot(
             t=now, s=s, s_reason=None if s is not None else self._s_reason(),
             s_band=band, s_label=None if band is None else cfg.band_labels[band],
             f=f, f_band=face_band(f), mode=self._mode, mode_until=self._mode_until,
             audio_paused_until=self._paused_until, alarms=states, tone=tone,
             reminder_due=self._reminder_due,
+            c=cry.c_smooth, cry_state=cry.state.value, cry_reason=cry.reason,
+            m=motion.value, movement_state=motion.state.value,
+            movement_reason=STANDBY_REASON if self._mode == STANDBY else motion.reason,
         )
 
     def drain(self) -> tuple[list[AlarmEvent], list[EpisodeRecord]]:
@@ -263,6 +319,7 @@ class AlarmEngine:
 
     def _integrate(self, t: float) -> None:
         self._run.integrate(t)
+        self._cry_run.integrate(t)
         self._now = t
 
     def _next_due(self) -> float | None:
@@ -275,6 +332,7 @@ class AlarmEngine:
                 alarm_timers.append(alarm.since + cfg.blind_escalate_s)
         return earliest(
             self._smoother.stale_at(), self._run.next_due(),
+            self._cues.next_due(), self._cry_run.next_due(),
             self._watch.next_due(now, self._mode != STANDBY),
             self._paused_until, self._mode_until if self._mode == PROCEDURE else None,
             self._standby_reminder_at(), *alarm_timers,
@@ -283,10 +341,13 @@ class AlarmEngine:
     def _fire(self) -> None:
         """Act on everything due now; in this order so that same-instant events read naturally."""
         now = self._now
+        self._note_cues()
         for change in self._run.fire():
             self._on_pain(change)
         if self._smoother.expire(now):
             self._s_changed()
+        self._sync_cry()
+        self._fuse()
         self._sync_technical()
         if is_due(self._paused_until, now):
             self._paused_until = None
@@ -308,20 +369,24 @@ class AlarmEngine:
 
     def _on_pain(self, change: run.PainChange) -> None:
         if isinstance(change, run.Raised):
+            self._note_cues()
             self._pain_raised(change)
             return
         episode = self._open
-        alarm = self._alarms[(PAIN, episode.number)]
+        alarm = self._alarms.get((PAIN, episode.number))  # None: face-only, face_only_priority none
         if isinstance(change, run.HighReached):
-            self._escalate(alarm, HIGH, f"S >= T_high for {self._settings.d_high_s:g} s")
-        elif isinstance(change, run.SignalLost):
-            alarm.signal_lost = True
-            self._emit(PAIN, alarm.priority, Transition.SIGNAL_LOST, episode=episode.number, detail=self._s_reason())
-        elif isinstance(change, run.SignalResumed):
-            alarm.signal_lost = False
-            self._emit(PAIN, alarm.priority, Transition.SIGNAL_RESUMED, episode=episode.number)
+            if alarm is not None and RANK[alarm.priority] >= RANK[MEDIUM]:
+                self._escalate(alarm, HIGH, f"S >= T_high for {self._settings.d_high_s:g} s")
+            else:
+                episode.high_reached = True  # kept for an upgrade by a later corroboration
         elif isinstance(change, run.Ended):
             self._pain_ended(episode, alarm, change)
+        elif alarm is not None:
+            lost = isinstance(change, run.SignalLost)
+            alarm.signal_lost = lost
+            transition = Transition.SIGNAL_LOST if lost else Transition.SIGNAL_RESUMED
+            self._emit(PAIN, alarm.priority, transition, episode=episode.number,
+                       detail=self._s_reason() if lost else "")
 
     def _pain_raised(self, change: run.Raised) -> None:
         if change.merged:  # the run re-opens the episode it last resolved
@@ -332,36 +397,155 @@ class AlarmEngine:
             number = len(self._episodes) + 1
             in_procedure = self._mode == PROCEDURE or self._last_procedure_end >= change.start
             episode = _Episode(number, change.start, change.t, PROCEDURE if in_procedure else MONITORING)
+            episode.max_priority = NO_SIGNAL
             self._episodes[number] = episode
             detail = ""
         self._open, self._last_resolved = episode, None
         if self._mode == PROCEDURE:
             episode.mode = PROCEDURE
+        episode.cues |= self._run_cues
+        self._changed.add(episode.number)
+        priority = _higher(episode.max_priority, self._pain_priority(episode))
+        if priority == NO_SIGNAL:
+            return  # recorded, no alarm signal (ALARMS.md face_only_priority none)
+        episode.max_priority = priority
+        self._raise_pain(episode, priority, change.t, detail)
+
+    def _pain_priority(self, episode: _Episode) -> str:
+        """Medium when a cue beside the face corroborates, else the face-only setting."""
+        if episode.cues - {FACE}:
+            return HIGH if episode.high_reached else MEDIUM
+        return self._settings.face_only_priority
+
+    def _raise_pain(self, episode: _Episode, priority: str, t: float, detail: str) -> None:
         key = (PAIN, episode.number)
         alarm = self._alarms.get(key)
         if alarm is None:
-            alarm = self._alarms[key] = AlarmSignal(PAIN, episode.max_priority, change.t, episode.number)
-        alarm.raise_(change.t, episode.max_priority)
-        alarm.signal_lost = False
-        self._changed.add(episode.number)
+            alarm = self._alarms[key] = AlarmSignal(PAIN, priority, t, episode.number)
+        alarm.raise_(t, priority)
+        alarm.signal_lost = self._run.s is None
+        alarm.cues = cue_label(episode.cues)
         self._emit(PAIN, alarm.priority, Transition.RAISED, episode=episode.number, detail=detail)
 
-    def _pain_ended(self, episode: _Episode, alarm: AlarmSignal, change: run.Ended) -> None:
+    def _pain_ended(self, episode: _Episode, alarm: AlarmSignal | None, change: run.Ended) -> None:
         episode.end, episode.end_reason, episode.stats = change.end, change.reason, change.stats
         self._open = None
         self._last_resolved = episode if change.reason == RESOLVED else None
         self._changed.add(episode.number)
-        self._emit(PAIN, alarm.priority, Transition.ENDED, episode=episode.number, detail=change.reason)
+        if alarm is not None:
+            self._end_alarm(alarm, change.reason, (episode.start, change.end))
+
+    def _end_alarm(self, alarm: AlarmSignal, reason: str, span: tuple[float, float]) -> None:
+        """A patient alarm's condition is over: it latches (ALARMS.md) or clears."""
+        self._emit(alarm.kind, alarm.priority, Transition.ENDED, episode=alarm.episode, detail=reason)
         alarm.active = False
-        must_latch = change.reason == SIGNAL_LOST or alarm.unacked
-        if must_latch and change.reason != SESSION_ENDED and self._mode != PROCEDURE:
+        must_latch = reason == SIGNAL_LOST or alarm.unacked
+        if must_latch and reason != SESSION_ENDED and self._mode != PROCEDURE:
             alarm.latched = True
-            alarm.latch_span = (episode.start, change.end)
+            alarm.latch_span = span
             alarm.next_reminder = self._now + self._settings.reminder_every_s
-            self._emit(PAIN, alarm.priority, Transition.LATCHED, episode=episode.number)
+            self._emit(alarm.kind, alarm.priority, Transition.LATCHED, episode=alarm.episode)
         else:
-            del self._alarms[(PAIN, episode.number)]
-            self._emit(PAIN, alarm.priority, Transition.CLEARED, episode=episode.number)
+            del self._alarms[(alarm.kind, alarm.episode)]
+            self._emit(alarm.kind, alarm.priority, Transition.CLEARED, episode=alarm.episode)
+
+    # --- fusion -----------------------------------------------------------------------------
+
+    def _corroborating(self) -> frozenset[str]:
+        if self._mode == STANDBY:
+            return frozenset()
+        return self._cues.corroborating(self._now)
+
+    def _note_cues(self) -> None:
+        """Collect the cues corroborating now into the face run's window and the open episode."""
+        start = self._run.start if self._run.phase != run.IDLE else None
+        if start != self._cues_for:
+            self._cues_for, self._run_cues = start, set()
+        if start is None and self._open is None:
+            return
+        cues = self._corroborating()
+        if start is not None:
+            self._run_cues |= cues
+        if self._open is not None and not cues <= self._open.cues:
+            self._open.cues |= cues
+            self._changed.add(self._open.number)
+
+    def _fuse(self) -> None:
+        """Upgrade a face-only episode that is now corroborated; raise or hand over CRYING."""
+        self._note_cues()
+        episode = self._open
+        if episode is not None:
+            target = self._pain_priority(episode)
+            if RANK.get(episode.max_priority, -1) < RANK[MEDIUM] <= RANK.get(target, -1):
+                self._upgrade(episode, target)
+            alarm = self._alarms.get((PAIN, episode.number))
+            if alarm is not None:
+                alarm.cues = cue_label(episode.cues)
+        crying = self._alarms.get((CRYING, None))
+        crying_active = crying is not None and crying.active
+        carried = self._pain_carries_cry()
+        if crying_active and carried:
+            del self._alarms[(CRYING, None)]
+            self._emit(CRYING, crying.priority, Transition.CLEARED, detail=CARRIED_BY_PAIN)
+        elif (not crying_active and not carried and self._cry_run.phase == run.ACTIVE
+              and self._mode != STANDBY and self._face_quiet()):
+            self._raise_crying()
+
+    def _upgrade(self, episode: _Episode, priority: str) -> None:
+        detail = "corroborated by " + cue_label(episode.cues).removeprefix(FACE + "+").replace("+", " + ")
+        alarm = self._alarms.get((PAIN, episode.number))
+        episode.max_priority = priority
+        self._changed.add(episode.number)
+        if alarm is None:
+            self._raise_pain(episode, priority, self._now, detail)
+            return
+        alarm.escalate_ref = self._now
+        self._escalate(alarm, priority, detail)
+
+    def _pain_carries_cry(self) -> bool:
+        episode = self._open
+        if episode is None or CRY not in episode.cues:
+            return False
+        alarm = self._alarms.get((PAIN, episode.number))
+        return alarm is not None and alarm.active
+
+    def _face_quiet(self) -> bool:
+        """The face does not show pain: S unknown or below T_on."""
+        s = self._smoother.value
+        return s is None or s < self._settings.t_on
+
+    def _sync_cry(self) -> None:
+        """Feed the cry state to the cry run, then act on its timers."""
+        crying = None if self._mode == STANDBY else self._cues.crying(self._now)
+        if crying != self._cry_run.crying:
+            for change in self._cry_run.set_state(self._now, crying):
+                self._on_cry(change)
+        for change in self._cry_run.fire():
+            self._on_cry(change)
+
+    def _on_cry(self, change: CryChange) -> None:
+        if isinstance(change, run.Raised):
+            self._cry_since = change.start
+            return  # _fuse raises CRYING when the face does not carry the cry
+        alarm = self._alarms.get((CRYING, None))
+        if alarm is None or not alarm.active:
+            return
+        if isinstance(change, run.Ended):
+            self._end_alarm(alarm, change.reason, (self._cry_since, change.end))
+        else:
+            lost = isinstance(change, run.SignalLost)
+            alarm.signal_lost = lost
+            self._emit(CRYING, alarm.priority, Transition.SIGNAL_LOST if lost else Transition.SIGNAL_RESUMED,
+                       detail="no sound" if lost else "")
+
+    def _raise_crying(self) -> None:
+        key = (CRYING, None)
+        alarm = self._alarms.get(key)
+        if alarm is None:
+            alarm = self._alarms[key] = AlarmSignal(CRYING, MEDIUM, self._now)
+        alarm.raise_(self._now, MEDIUM)
+        alarm.signal_lost = self._cry_run.crying is None
+        self._emit(CRYING, alarm.priority, Transition.RAISED)
 
     # --- alarms -----------------------------------------------------------------------------
 
@@ -409,7 +593,9 @@ class AlarmEngine:
         return self._mode in (PROCEDURE, STANDBY)
 
     def _escalate_at(self, alarm: AlarmSignal) -> float | None:
-        if alarm.kind != PAIN or not alarm.active or alarm.priority == HIGH or self._pain_audio_suppressed():
+        """Unattended patient alarms at medium go high; a face-only low one stays low."""
+        if (alarm.kind not in PATIENT_KINDS or not alarm.active or alarm.priority != MEDIUM
+                or self._pain_audio_suppressed()):
             return None
         return alarm.escalate_ref + self._settings.escalate_after_s
 
@@ -427,7 +613,7 @@ class AlarmEngine:
     def _audible(self, alarm: AlarmSignal) -> bool:
         if not alarm.active or alarm.silenced_until is not None or self._paused_until is not None:
             return False
-        return not (alarm.kind == PAIN and self._pain_audio_suppressed())
+        return not (alarm.kind in PATIENT_KINDS and self._pain_audio_suppressed())
 
     # --- modes ------------------------------------------------------------------------------
 
@@ -441,13 +627,14 @@ class AlarmEngine:
         self._mode = MONITORING
         self._mode_until = self._standby_reminder = None
         self._watch.restart(self._now)
+        self._cues.resume()
         self._pain_audio_back()
         self._emit(EventKind.MODE, None, Transition.STANDBY_ENDED, user)
 
     def _pain_audio_back(self) -> None:
         """Pain audio returns: the unattended-time escalation counts afresh from now."""
         for alarm in self._alarms.values():
-            if alarm.kind == PAIN and alarm.active:
+            if alarm.kind in PATIENT_KINDS and alarm.active:
                 alarm.escalate_ref = self._now
 
     # --- helpers ----------------------------------------------------------------------------
@@ -455,6 +642,8 @@ class AlarmEngine:
     def _s_reason(self) -> str:
         if self._mode == STANDBY:
             return "standby"
+        if self._subject_reset:
+            return SUBJECT_CHANGED_REASON
         if self._watch.camera_lost(self._now):
             return "no_frames"
         status = self._watch.last_status
@@ -469,12 +658,18 @@ class AlarmEngine:
             end=episode.end, end_reason=episode.end_reason, peak_s=stats.peak, mean_s=stats.mean,
             max_share=stats.max_f, max_band=face_band(stats.max_f), max_priority=episode.max_priority,
             ack_at=episode.ack_at, ack_by=episode.ack_by, mode=episode.mode,
+            cues=cue_label(episode.cues),
         )
 
     def _emit(self, kind: AlarmKind | EventKind, priority: Priority | None, transition: Transition,
               user: str | None = None,
               episode: int | None = None, detail: str = "") -> None:
         self._events.append(AlarmEvent(self._now, kind, priority, transition, user, episode, detail))
+
+
+def _higher(a: str, b: str) -> str:
+    """The higher of two priorities, NO_SIGNAL below low: priority never drops in an episode."""
+    return a if RANK.get(a, -1) >= RANK.get(b, -1) else b
 
 
 def _time(t: float) -> float:

@@ -64,7 +64,7 @@ class Ended:
     t: float  # when the condition cleared
     end: float  # the episode's end as recorded
     reason: str
-    stats: RunStats
+    stats: RunStats | None  # None for the cry run (fusion.py), which keeps no S statistics
 
 
 PainChange = Raised | HighReached | SignalLost | SignalResumed | Ended
@@ -212,6 +212,11 @@ class PainRun:
         if self.stats is not None and f is not None:
             best = f if self.stats.max_f is None else max(self.stats.max_f, f)
             self.stats = replace(self.stats, max_f=best)
+
+    def forget_onset(self) -> None:
+        """Another person's face (subject change): a run not yet raised does not carry over."""
+        if self.phase == ONSET:
+            self._clear_run()
 
     def finish(self, t: float) -> list[PainChange]:
         """Session end: an open episode ends now with reason session_ended."""

@@ -1,8 +1,8 @@
 """Which technical alarm conditions hold, from frame times, face outcomes and stage reports.
 
 The engine's own watchdog sees frame times against ticks (CAMERA_LOST with no frames); the other
-stages report what only they can see (frozen image, stalled frame, model failure, refused writes)
-once their own thresholds (frozen_after_s, stalled_after_s) are passed. Refused writes become
+stages report what only they can see (frozen image, silent microphone, stalled frame, model
+failure, refused writes) once their own thresholds (frozen_after_s, stalled_after_s) are passed. Refused writes become
 STORAGE_FAILING here after storage_failing_after_s, because the store reports its state at once.
 """
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from monitor.config import AlarmSettings
 from monitor.packets import FaceStatus
-from monitor.signal.records import (CAMERA_LOST, LOW, MEDIUM, MODEL_ERROR, NO_FACE, PIPELINE_STALLED,
-                                    POOR_SIGNAL, STORAGE_BUFFER_HALF, STORAGE_FAILING)
+from monitor.signal.records import (CAMERA_LOST, LOW, MEDIUM, MICROPHONE_LOST, MODEL_ERROR, NO_FACE,
+                                    PIPELINE_STALLED, POOR_SIGNAL, STORAGE_BUFFER_HALF,
+                                    STORAGE_FAILING)
 from monitor.signal.timing import EPS, earliest
 
 
@@ -78,7 +79,7 @@ class TechnicalWatch:
         lost = self.camera_lost(now)
         if lost:
             held[CAMERA_LOST] = MEDIUM
-        for kind in (PIPELINE_STALLED, MODEL_ERROR):
+        for kind in (MICROPHONE_LOST, PIPELINE_STALLED, MODEL_ERROR):
             if kind in self._reports:
                 held[kind] = MEDIUM
         storage = self._reports.get(STORAGE_FAILING)
