@@ -66,7 +66,7 @@ def test_demo_episode_alarm_acknowledge_and_end(qtbot, open_window, episode_clip
     assert episode.end_reason == "resolved" and episode.ack_by == "Anna R."
     assert 6.0 <= episode.start <= 11.0 and 15.0 <= episode.alarm_at <= 21.0 and episode.ack_at < episode.end
     assert window.trend.episode_spans() == [(episode.start, episode.end)]
-    assert len(window.trend.getPlotItem().items) == 5  # S curve, three thresholds, the episode
+    assert len(window.trend.getPlotItem().items) == 6  # S and C curves, three thresholds, the episode
 
     qtbot.waitUntil(lambda: window.ended, timeout=120_000)
     assert window.alarm_bar.tiles[0].kind == STATUS and window.gauge.greyed

@@ -1,7 +1,8 @@
 """The alarm bar: one tile per alarm, in priority colour with its symbol.
 
-Patient alarms are solid tiles; technical alarms are outlined tiles marked TECHNICAL, so a nurse
-never reads "the camera is lost" as "the infant is in pain", or the reverse. With no alarm the
+Patient alarms (pain expression, crying) are solid tiles; technical alarms are outlined tiles
+marked TECHNICAL, so a nurse never reads "the camera is lost" as "the infant is in pain", or the
+reverse. A PAIN tile names the cues that carry it ("face + cry", "face only"). With no alarm the
 bar says whether the monitor is watching, so silence never hides "not watching".
 """
 
@@ -16,8 +17,9 @@ from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QPainter, QPen
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from monitor.signal.records import PAIN, EpisodeRecord, Snapshot
+from monitor.signal.records import CRYING, PAIN, EpisodeRecord, Snapshot
 from monitor.ui.live import style, words
+from monitor.ui.live.cues import cue_words
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class Tile:
 
 
 STATUS, AUDIO, SELF_TEST = "STATUS", "AUDIO", "SELF_TEST"
+PATIENT = (PAIN, CRYING)  # alarms about the infant; every other kind is technical
+LOST = {PAIN: "face not visible", CRYING: "no sound heard"}
 
 
 def alarm_tiles(snapshot: Snapshot, episodes: dict[int, EpisodeRecord],
@@ -46,10 +50,13 @@ def alarm_tiles(snapshot: Snapshot, episodes: dict[int, EpisodeRecord],
             detail += f"  |  pain episode {clock(episode.start)}{end} was not acknowledged"
         return [Tile(STATUS, None, False, "MONITORING ENDED", detail)]
     tiles: list[Tile] = []
-    for alarm in sorted(snapshot.alarms, key=lambda a: a.kind != PAIN):
-        technical = alarm.kind != PAIN
-        title = f"{words.symbol(alarm.priority)} {words.KIND[alarm.kind]}"
+    for alarm in sorted(snapshot.alarms, key=lambda a: a.kind not in PATIENT):
+        technical = alarm.kind not in PATIENT
+        title = f"{words.symbol(alarm.priority)} {words.KIND.get(alarm.kind, alarm.kind)}"
         details: list[str] = []
+        carried = episodes.get(alarm.episode) if alarm.kind == PAIN and alarm.episode is not None else None
+        if carried is not None and cue_words(carried.cues):
+            details.append(f"cues: {cue_words(carried.cues)}")
         if alarm.latched and not alarm.active:
             title += " - LATCHED"
             episode = episodes.get(alarm.episode) if alarm.episode is not None else None
@@ -60,10 +67,10 @@ def alarm_tiles(snapshot: Snapshot, episodes: dict[int, EpisodeRecord],
             details.append(f"{alarm.priority} priority, since {clock(alarm.since)}")
             details.append(words.ADVICE.get(alarm.kind, ""))
         if alarm.signal_lost:
-            details.append("SIGNAL LOST: face not visible, alarm held")
+            details.append(f"SIGNAL LOST: {LOST.get(alarm.kind, 'no signal')}, alarm held")
         if alarm.silenced_until is not None and alarm.active:
             details.append(f"acknowledged, silent {words.countdown(alarm.silenced_until - now)}")
-        elif alarm.active and not alarm.audible and alarm.kind == PAIN and snapshot.mode != "monitoring":
+        elif alarm.active and not alarm.audible and not technical and snapshot.mode != "monitoring":
             details.append(f"sound off during {snapshot.mode}")
         flashing = alarm.active and alarm.silenced_until is None
         tiles.append(Tile(alarm.kind, alarm.priority, technical, title,
@@ -104,7 +111,7 @@ class AlarmBar(QWidget):
         if not self.tiles:
             p.end()
             return
-        weights = [3 if tile.kind in (PAIN, STATUS, SELF_TEST) else 2 for tile in self.tiles]
+        weights = [3 if tile.kind in (*PATIENT, STATUS, SELF_TEST) else 2 for tile in self.tiles]
         x, gap, total = 0.0, 8.0, float(sum(weights))
         usable = self.width() - gap * (len(self.tiles) - 1)
         for tile, weight in zip(self.tiles, weights):
@@ -138,10 +145,10 @@ class AlarmBar(QWidget):
             p.setFont(style.font(13, bold=True))
             p.drawText(inner, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, "TECHNICAL")
         p.setPen(ink)
-        p.setFont(style.font(30 if tile.kind in (PAIN, SELF_TEST) else 24, bold=True))
+        p.setFont(style.font(30 if tile.kind in (*PATIENT, SELF_TEST) else 24, bold=True))
         p.drawText(QRectF(inner.left(), inner.top(), inner.width(), inner.height() * 0.58),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, tile.title)
-        p.setFont(style.font(15, bold=tile.kind == PAIN))
+        p.setFont(style.font(15, bold=tile.kind in PATIENT))
         p.drawText(QRectF(inner.left(), inner.top() + inner.height() * 0.58, inner.width(),
                           inner.height() * 0.42),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap,

@@ -21,6 +21,7 @@ FLASH_HZ = {HIGH: 2.0, MEDIUM: 0.6, LOW: 0.0}  # IEC: high 1.4-2.8 Hz, medium 0.
 # is never mistaken for an alarm.
 BAND_COLOUR = (QColor("#35c46a"), QColor("#ff9f1c"), QColor("#ff4fa0"))
 
+CRY_COLOUR = QColor("#b48cff")  # the cry cue C on the trend: neither a band nor an alarm colour
 FACE_COLOUR = {"scored": QColor("#35c46a"), "poor_quality": QColor("#ff9f1c"), "no_face": UNKNOWN}
 COT_COLOUR = QColor("#c8d0dc")
 MODE_COLOUR = QColor("#7aa7ff")  # procedure / standby banners

@@ -1,7 +1,8 @@
 """The live bedside window: glanceable from two metres, one key to acknowledge.
 
 Layout, top to bottom: bed and controls; the alarm bar with Acknowledge and Audio pause; the
-video beside the S gauge; the 15-minute trend strip; procedure / standby and the settings marker;
+video beside the S gauge and the cue panel (face, cry, movement); the 15-minute trend strip of S
+and the cry cue C; procedure / standby and the settings marker;
 the status line. The window only paints: results arrive from `PipelineSession` by signals.
 """
 
@@ -25,6 +26,7 @@ from monitor.signal.records import (HIGH, LOW, MEDIUM, PIPELINE_STALLED, PROCEDU
 from monitor.text import text_problem
 from monitor.ui.live import style, words
 from monitor.ui.live.alarmbar import SELF_TEST, AlarmBar, Tile, alarm_tiles
+from monitor.ui.live.cues import CuePanel
 from monitor.ui.live.dialogs import ProcedureDialog, SettingsDialog, SourceDialog
 from monitor.ui.live.gauge import Gauge
 from monitor.ui.live.options import WindowOptions
@@ -132,8 +134,10 @@ class LiveWindow(QMainWindow):
         middle = QHBoxLayout()
         self.video = VideoView(self.settings.vision.cot_region)
         self.gauge = Gauge(self.settings.alarms)
-        middle.addWidget(self.video, 3)
-        middle.addWidget(self.gauge, 2)
+        self.cues = CuePanel(self.settings.audio)
+        middle.addWidget(self.video, 5)
+        middle.addWidget(self.gauge, 3)
+        middle.addWidget(self.cues, 2)
         column.addLayout(middle, 1)
 
         self.trend = TrendStrip(self.settings.alarms, self.options.trend_minutes)
@@ -245,7 +249,7 @@ class LiveWindow(QMainWindow):
         if update.image is not None:
             self.video.set_frame(update.image, update.face_status, update.box, update.face_reason)
             self._frames.append(update.received)
-        self.trend.add(update.snapshot.t, update.snapshot.s)
+        self.trend.add(update.snapshot.t, update.snapshot.s, update.snapshot.c)
         self._refresh_state()
 
     def _on_drained(self, events: list[AlarmEvent], episodes: list[EpisodeRecord]) -> None:
@@ -355,7 +359,7 @@ class LiveWindow(QMainWindow):
         """Active or latched alarms, in words (what closing or stopping would leave unattended)."""
         if self.snapshot is None or not self.monitoring:
             return []
-        return [f"{words.symbol(a.priority)} {words.KIND[a.kind]}{' (latched)' if a.latched else ''}"
+        return [f"{words.symbol(a.priority)} {words.KIND.get(a.kind, a.kind)}{' (latched)' if a.latched else ''}"
                 for a in self.snapshot.alarms if a.active or a.latched]
 
     def confirm(self, title: str, text: str) -> bool:
@@ -603,8 +607,10 @@ class LiveWindow(QMainWindow):
             reason = "ended" if self.ended else "not_started"
             f = None if snap is None or not self.monitoring else snap.f
             self.gauge.set_state(None, None, None, reason, f, None)
+            self.cues.set_snapshot(snap, reason)
         else:
             self.gauge.set_state(snap.s, snap.s_band, snap.s_label, snap.s_reason, snap.f, snap.f_band)
+            self.cues.set_snapshot(snap)
         if self.self_test_tile() is None:
             if snap is None:
                 detail = self.failure or ("not watching: monitoring has ended" if self.ended
@@ -672,6 +678,7 @@ class LiveWindow(QMainWindow):
     def _apply_settings(self) -> None:
         self.gauge.settings = self.settings.alarms
         self.gauge.update()
+        self.cues.settings = self.settings.audio  # its threshold mark; redrawn with the next state
         self.trend.set_settings(self.settings.alarms)
         self.video.cot_region = self.settings.vision.cot_region
         self._refresh_labels()
