@@ -24,6 +24,7 @@ def test_worked_example_table_to_the_second():
     assert result["episodes"] == [{
         "start": 20.0, "alarm_at": 30.0, "end": 70.0, "end_reason": "resolved",
         "max_priority": "medium", "ack_at": 45.0, "ack_by": "nurse_a", "mode": "monitoring",
+        "cues": "face",
     }]
     assert pain_events(result) == [
         (30.0, "raised", None), (45.0, "acknowledged", "nurse_a"), (85.0, "ended", None),
@@ -78,6 +79,11 @@ def test_other_settings_give_other_episodes():
     ("0,s,0.1,\n5,tick,,nurse\n", 3, "takes no user"),
     ("0,s,0.1,\n5,procedure_start,45,\n", 3, "at most 30 minutes"),
     ("0,s,0.1,\n5,end,,\n6,tick,,\n", 4, "after the 'end' row"),
+    ("0,s,0.1,\n5,cry,,\n", 3, "needs a value"),
+    ("0,s,0.1,\n5,cry,1.2,\n", 3, "cry must be within 0..1"),
+    ("0,s,0.1,\n5,sound,0.5,\n", 3, "sound must be 1 .a source. or 0"),
+    ("0,s,0.1,\n5,movement,-0.01,\n", 3, "movement must be >= 0"),
+    ("0,s,0.1,\n5,movement,0.01,nurse\n", 3, "takes no user"),
 ])
 def test_errors_name_the_line(tmp_path, body, line, words):
     trace = tmp_path / "bad.csv"
@@ -111,3 +117,44 @@ def test_byte_order_mark_is_read(tmp_path):
     marked = tmp_path / "with_bom.csv"
     marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
     assert replay_trace(marked, DEFAULTS) == replay_trace(plain, DEFAULTS)
+
+
+# --- cues ------------------------------------------------------------------------------------------
+
+
+def test_p_rows_only_give_the_same_episodes_at_the_face_only_priority():
+    """Fusion changes the priority of an uncorroborated episode, never its times."""
+    face_rules = replay_trace(TRACES / "blind_then_resolved.csv", DEFAULTS)
+    default = replay_trace(TRACES / "blind_then_resolved.csv", AlarmSettings())
+    for was, now in zip(face_rules["episodes"], default["episodes"], strict=True):
+        assert {**was, "max_priority": "low"} == now
+    assert all(e["kind"] != "CRYING" for e in default["events"])
+
+
+def test_cry_movement_and_sound_rows(tmp_path):
+    rows = ["t,kind,value,user", "0,sound,0,", "0,s,0.7,"]
+    rows += [f"{k / 2:g},movement,0.05," for k in range(1, 8)]  # vigorous from the start
+    rows += [f"{k / 2:g},movement,," for k in range(8, 40)]  # then unknown
+    trace = tmp_path / "cues.csv"
+    trace.write_text("\n".join(rows) + "\n30,end,,\n")
+    (episode,) = replay_trace(trace, AlarmSettings())["episodes"]
+    assert (episode["alarm_at"], episode["max_priority"], episode["cues"]) == (10.0, "medium", "face+movement")
+    still = tmp_path / "still.csv"
+    still.write_text(trace.read_text().replace("movement,0.05,", "movement,0,"))
+    (episode,) = replay_trace(still, AlarmSettings())["episodes"]
+    assert (episode["max_priority"], episode["cues"]) == ("low", "face")
+
+
+def test_replay_trace_command_reads_alarms_audio_and_movement_sections(tmp_path, capsys):
+    from monitor.cli import main
+
+    settings = tmp_path / "fusion.toml"
+    settings.write_text("[alarms]\nface_only_priority = \"none\"\ncrying_after_s = 20.0\n"
+                        "[audio]\ncry_min_s = 4.0\n[movement]\nwindow_s = 8.0\n")
+    assert main(["replay-trace", str(TRACES / "fusion_example.csv"), "--settings", str(settings)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    crying = [(e["t"], e["transition"]) for e in result["events"] if e["kind"] == "CRYING"]
+    # crying from the 100 s window + cry_min_s 4 s, raised crying_after_s 20 s later
+    assert crying[0] == (124.0, "raised")
+    pain = [(e["t"], e["transition"], e["priority"]) for e in result["events"] if e["kind"] == "PAIN"]
+    assert pain[0] == (38.0, "raised", "medium"), "face-only: no alarm until the cry at 34 + 4 s"

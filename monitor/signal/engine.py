@@ -31,6 +31,7 @@ BLIND_KINDS = (NO_FACE, POOR_SIGNAL)
 SECONDS_PER_MINUTE = 60.0
 SUBJECT_CHANGED_REASON = "subject_changed"
 CARRIED_BY_PAIN = "carried by PAIN"
+FACE_ONLY = {"none": NO_SIGNAL, "low": LOW, "medium": MEDIUM}  # alarms.face_only_priority
 
 
 class _Episode:
@@ -415,7 +416,7 @@ class AlarmEngine:
         """Medium when a cue beside the face corroborates, else the face-only setting."""
         if episode.cues - {FACE}:
             return HIGH if episode.high_reached else MEDIUM
-        return self._settings.face_only_priority
+        return FACE_ONLY[self._settings.face_only_priority]
 
     def _raise_pain(self, episode: _Episode, priority: str, t: float, detail: str) -> None:
         key = (PAIN, episode.number)

@@ -2,6 +2,12 @@
 
 Used by `painmon replay-trace` and the tests: the same trace with other settings shows what those
 settings would have done. Every problem in the file is a MonitorError naming its line.
+
+Beside the face (`p`, `s`, `no_face`, `poor_quality`) a trace carries the other cues:
+`cry` rows are scored sound windows, dated by their end, whose value is the window's cry score
+c = max(baby_cry, sobbing) after the loudness gate (a window the gate refused is written as 0);
+`movement` rows are one frame's m (empty: unknown); `sound` rows say whether a sound source
+exists (1) or not (0). Without `cry` rows the cry cue stays unknown ("no microphone").
 """
 
 from __future__ import annotations
@@ -11,24 +17,29 @@ import math
 from pathlib import Path
 from typing import Any
 
-from monitor.config import AlarmSettings
+from monitor.config import AlarmSettings, AudioSettings, MovementSettings
 from monitor.errors import MonitorError
+from monitor.signal.cry import CryWindow
 from monitor.signal.engine import AlarmEngine
 from monitor.signal.records import CAMERA_LOST, AlarmEvent, EpisodeRecord
 
 HEADER = ["t", "kind", "value", "user"]
-VALUE_REQUIRED = {"p"}
-VALUE_OPTIONAL = {"s", "procedure_start"}  # s: empty = unknown; procedure_start: empty = default
+VALUE_REQUIRED = {"p", "cry", "sound"}
+# s, movement: empty = unknown; procedure_start: empty = the default duration
+VALUE_OPTIONAL = {"s", "movement", "procedure_start"}
+UNIT_KINDS = ("p", "s", "cry", "sound")  # values within 0..1
+GATED_LOUDNESS_DBFS = 0.0  # a cry row's score is already gated: it enters the cue as loud
 USER_KINDS = {"ack", "audio_pause", "procedure_start", "procedure_end", "standby_start", "standby_end"}
 KINDS = VALUE_REQUIRED | VALUE_OPTIONAL | USER_KINDS | {
     "no_face", "poor_quality", "tick", "camera_lost", "camera_ok", "end"}
 TIME_DECIMALS = 6  # the engine's timers are exact to about a microsecond
 
 
-def replay_trace(path: Path, settings: AlarmSettings) -> dict:
+def replay_trace(path: Path, settings: AlarmSettings, audio: AudioSettings | None = None,
+                 movement: MovementSettings | None = None) -> dict:
     """Episodes and events of the trace as JSON-ready dicts, times in session seconds."""
     rows = _read(Path(path))
-    engine = AlarmEngine(settings, start_t=rows[0][1])
+    engine = AlarmEngine(settings, start_t=rows[0][1], audio=audio, movement=movement)
     events: list[AlarmEvent] = []
     episodes: dict[int, EpisodeRecord] = {}
     ended = False
@@ -47,7 +58,7 @@ def replay_trace(path: Path, settings: AlarmSettings) -> dict:
     return {
         "episodes": [_episode_json(episodes[n]) for n in sorted(episodes)],
         "events": [{"t": _time(e.t), "kind": e.kind, "priority": e.priority,
-                    "transition": e.transition, "user": e.user} for e in events],
+                    "transition": e.transition, "user": e.user, "detail": e.detail} for e in events],
     }
 
 
@@ -59,6 +70,12 @@ def apply_row(engine: AlarmEngine, t: float, kind: str, value: float | None, use
         engine.frame(t, kind)
     elif kind == "s":
         engine.feed_s(t, value)
+    elif kind == "cry":
+        engine.cry_window(CryWindow(t, value, 0.0, 0.0, dbfs=GATED_LOUDNESS_DBFS))
+    elif kind == "movement":
+        engine.movement(t, value)
+    elif kind == "sound":
+        engine.sound(t, value == 1.0, "" if value == 1.0 else "no sound source in the trace")
     elif kind == "tick":
         engine.tick(t)
     elif kind in ("camera_lost", "camera_ok"):
@@ -120,8 +137,12 @@ def _parse(path: Path, line: int, cells: list[str]) -> tuple[int, float, str, fl
     if user and kind not in USER_KINDS:
         raise MonitorError(f"{where}: kind {kind!r} takes no user (got {user!r})")
     value = _number(where, "value", value_text) if value_text else None
-    if kind in ("p", "s") and value is not None and not 0.0 <= value <= 1.0:
+    if kind in UNIT_KINDS and value is not None and not 0.0 <= value <= 1.0:
         raise MonitorError(f"{where}: {kind} must be within 0..1 (got {value_text})")
+    if kind == "sound" and value not in (0.0, 1.0):
+        raise MonitorError(f"{where}: sound must be 1 (a source) or 0 (none) (got {value_text})")
+    if kind == "movement" and value is not None and value < 0.0:
+        raise MonitorError(f"{where}: movement must be >= 0 (got {value_text})")
     return line, t, kind, value, user or "bedside"
 
 
@@ -148,6 +169,7 @@ def _episode_json(record: EpisodeRecord) -> dict[str, Any]:
         "start": _time(record.start), "alarm_at": _time(record.alarm_at), "end": _time(record.end),
         "end_reason": record.end_reason, "max_priority": record.max_priority,
         "ack_at": _time(record.ack_at), "ack_by": record.ack_by, "mode": record.mode,
+        "cues": record.cues,
     }
 
 
