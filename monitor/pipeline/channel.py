@@ -25,6 +25,7 @@ from monitor.signal.engine import AlarmEngine
 from monitor.signal.records import (CAMERA_LOST, MODEL_ERROR, PIPELINE_STALLED, STORAGE_BUFFER_HALF,
                                     STORAGE_FAILING, AlarmEvent, EpisodeRecord, EventKind,
                                     Snapshot, Transition)
+from monitor.store.rows import EventRow
 from monitor.store.schema import SessionEnd
 from monitor.vision.finder import FaceFinder
 
@@ -155,10 +156,9 @@ class Channel:
         if not self.lock.acquire(timeout=STALL_LOCK_TIMEOUT_S):
             # stuck while holding the engine: store the alarm without it
             log.error("watchdog: the engine is held by the stuck loop; storing the stall directly")
-            self.recorder.writer.add_event({
-                "t": self.now(), "kind": PIPELINE_STALLED, "priority": "medium",
-                "transition": Transition.RAISED if active else Transition.CLEARED,
-                "user": None, "episode": None, "detail": detail})
+            self.recorder.writer.add_event(EventRow(
+                t=self.now(), kind=PIPELINE_STALLED, priority="medium",
+                transition=Transition.RAISED if active else Transition.CLEARED, detail=detail))
             return
         try:
             now = self.now()

@@ -12,6 +12,7 @@ from monitor.packets import FaceStatus
 from monitor.pipeline.clock import SessionClock
 from monitor.pipeline.seconds import SecondAggregator, TraceBuffer
 from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
+from monitor.store.rows import EpisodeRow, EventRow, SampleRow, TraceRow
 from monitor.store.trace import pack_trace
 from monitor.store.writer import StoreWriter
 
@@ -35,7 +36,7 @@ class Recorder:
 
     def frame(self, t: float, status: FaceStatus, p: float | None, snapshot: Snapshot) -> None:
         for row in self._seconds.add(t, status, p, snapshot.s, snapshot.f):
-            self.writer.add_sample(row)
+            self.writer.add_sample(SampleRow(**row))
         span = self._trace.add(t, status, p)
         if span:
             self._store_trace(*span)
@@ -44,7 +45,7 @@ class Recorder:
         for episode in episodes:
             self.writer.save_episode(episode_row(episode))
         for event in events:
-            self.writer.add_event(dataclasses.asdict(event))
+            self.writer.add_event(EventRow(**dataclasses.asdict(event)))
 
     def heartbeat(self, t: float) -> None:
         """The time of the last processed input, at most once a second of wall time."""
@@ -55,7 +56,7 @@ class Recorder:
 
     def close(self, t_end: float, end_reason: str, frames: int, frames_scored: int) -> None:
         for row in self._seconds.flush():
-            self.writer.add_sample(row)
+            self.writer.add_sample(SampleRow(**row))
         span = self._trace.take()
         if span:
             self._store_trace(*span)
@@ -63,14 +64,14 @@ class Recorder:
                                   frames=frames, frames_scored=frames_scored)
 
     def _store_trace(self, t0: float, rows: list) -> None:
-        self.writer.add_trace({"t0": t0, "n": len(rows), "data": pack_trace(rows, t0)})
+        self.writer.add_trace(TraceRow(t0=t0, n=len(rows), data=pack_trace(rows, t0)))
 
 
-def episode_row(episode: EpisodeRecord) -> dict:
-    return {
-        "number": episode.number, "start_at": episode.start, "alarm_at": episode.alarm_at,
-        "end_at": episode.end, "end_reason": episode.end_reason, "peak_s": episode.peak_s,
-        "mean_s": episode.mean_s, "max_share": episode.max_share, "max_band": episode.max_band,
-        "max_priority": episode.max_priority, "ack_at": episode.ack_at, "ack_by": episode.ack_by,
-        "mode": episode.mode,
-    }
+def episode_row(episode: EpisodeRecord) -> EpisodeRow:
+    return EpisodeRow(
+        number=episode.number, start_at=episode.start, alarm_at=episode.alarm_at,
+        end_at=episode.end, end_reason=episode.end_reason, peak_s=episode.peak_s,
+        mean_s=episode.mean_s, max_share=episode.max_share, max_band=episode.max_band,
+        max_priority=episode.max_priority, ack_at=episode.ack_at, ack_by=episode.ack_by,
+        mode=episode.mode, cues=episode.cues,
+    )

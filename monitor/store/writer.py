@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from itertools import groupby
 from typing import Any
@@ -31,6 +31,7 @@ from monitor.config import StoreSettings
 from monitor.errors import MonitorError
 from monitor.store.database import explain
 from monitor.store.recovery import OPENED_HERE
+from monitor.store.rows import AuditRow, EpisodeRow, EventRow, SampleRow, TraceRow
 from monitor.store.schema import (
     AUDIT,
     EPISODE,
@@ -66,38 +67,25 @@ class StoreHealth:
 
 @dataclass(frozen=True, eq=False)
 class _Kind:
-    """How one put method's rows are checked, completed and written."""
+    """Which row type a put method takes, its table, and when a batch writes it."""
 
     table: Table
     rank: int  # write order in a batch (episodes before the events that refer to them)
-    keys: frozenset[str]
-    required: frozenset[str]
-    partial: bool  # rows update only the keys they give (else missing keys are NULL)
+    row_type: type
 
-    @staticmethod
-    def of(table: Table, rank: int, renamed: dict[str, str] | None = None,
-           required: Iterable[str] | None = None, partial: bool = False) -> _Kind:
-        renamed = renamed or {}
-        columns = [c for c in table.columns if c.name not in ("id", "session_id")]
-        keys = frozenset(renamed.get(c.name, c.name) for c in columns)
-        if required is None:
-            required = (c.name for c in columns if not c.nullable and c.name not in renamed)
-        return _Kind(table, rank, keys, frozenset(required), partial)
-
-    def prepare(self, row: dict[str, Any]) -> dict[str, Any]:
-        """Check now (a wrong key is the caller's bug) and give every row of a table one shape."""
-        if unknown := row.keys() - self.keys:
-            raise ValueError(f"{self.table.name}: unknown keys {sorted(unknown)}")
-        if missing := self.required - row.keys():
-            raise ValueError(f"{self.table.name}: missing keys {sorted(missing)}")
-        return dict(row) if self.partial else {key: row.get(key) for key in self.keys}
+    def columns(self, row: Any) -> dict[str, Any]:
+        """Refuse anything but this kind's row now (the caller's bug, on the caller's thread)."""
+        if not isinstance(row, self.row_type):
+            raise TypeError(f"{self.table.name} rows are {self.row_type.__name__}s, "
+                            f"not {type(row).__name__}")
+        return asdict(row)
 
 
-_EPISODE = _Kind.of(EPISODE, rank=0, required=["number"], partial=True)
-_SAMPLE = _Kind.of(SAMPLE, rank=1)
-_TRACE = _Kind.of(TRACE, rank=2)
-_EVENT = _Kind.of(EVENT, rank=3, renamed={"episode_id": "episode"})
-_AUDIT = _Kind.of(AUDIT, rank=4)
+_EPISODE = _Kind(EPISODE, rank=0, row_type=EpisodeRow)
+_SAMPLE = _Kind(SAMPLE, rank=1, row_type=SampleRow)
+_TRACE = _Kind(TRACE, rank=2, row_type=TraceRow)
+_EVENT = _Kind(EVENT, rank=3, row_type=EventRow)
+_AUDIT = _Kind(AUDIT, rank=4, row_type=AuditRow)
 
 
 @dataclass(frozen=True)
@@ -163,27 +151,28 @@ class StoreWriter:
         log.info("monitoring session %d opened", session_id)
         return session_id
 
-    def add_sample(self, row: dict[str, Any]) -> None:
-        self._put(_SAMPLE, row)
+    def add_sample(self, row: SampleRow) -> None:
+        self._put(_SAMPLE, _SAMPLE.columns(row))
 
-    def add_trace(self, row: dict[str, Any]) -> None:
-        self._put(_TRACE, row)
+    def add_trace(self, row: TraceRow) -> None:
+        self._put(_TRACE, _TRACE.columns(row))
 
-    def add_event(self, row: dict[str, Any]) -> None:
-        """`row["episode"]` is the episode's number (or None); the writer links its id."""
-        self._put(_EVENT, row)
+    def add_event(self, row: EventRow) -> None:
+        """`row.episode` is the episode's number (or None); the writer links its id."""
+        self._put(_EVENT, _EVENT.columns(row))
 
-    def save_episode(self, row: dict[str, Any]) -> None:
-        """Insert or update episode `row["number"]` (the first save must give `start_at`);
-        keys left out keep their stored value."""
-        if row.get("end_reason") not in EPISODE_END_REASONS | {None}:
-            raise ValueError(f"episode end_reason {row['end_reason']!r} is not one of "
+    def save_episode(self, row: EpisodeRow) -> None:
+        """Insert episode `row.number`, or replace every column of the stored one."""
+        columns = _EPISODE.columns(row)
+        if row.end_reason not in EPISODE_END_REASONS | {None}:
+            raise ValueError(f"episode end_reason {row.end_reason!r} is not one of "
                              f"{sorted(EPISODE_END_REASONS)}")
-        self._put(_EPISODE, row)
+        self._put(_EPISODE, columns)
 
-    def add_audit(self, row: dict[str, Any]) -> None:
-        """Append to the audit log; `at` (UTC wall time) defaults to now."""
-        self._put(_AUDIT, {"at": datetime.now(timezone.utc)} | row, session_optional=True)
+    def add_audit(self, row: AuditRow) -> None:
+        """Append to the audit log, stamped `at` now (UTC wall time)."""
+        self._put(_AUDIT, _AUDIT.columns(row) | {"at": datetime.now(timezone.utc)},
+                  session_optional=True)
 
     def heartbeat(self, at: datetime) -> None:
         """Time of the last processed frame; only the newest one is written."""
@@ -234,8 +223,7 @@ class StoreWriter:
             raise RuntimeError("open_session() first: rows belong to a session")
         return self._session_id
 
-    def _put(self, kind: _Kind, row: dict[str, Any], session_optional: bool = False) -> None:
-        row = kind.prepare(row)
+    def _put(self, kind: _Kind, columns: dict[str, Any], session_optional: bool = False) -> None:
         with self._lock:
             session_id = self._session_id if session_optional else self._current_session()
             if self._stopping.is_set() or self._buffered >= self._capacity:
@@ -243,7 +231,7 @@ class StoreWriter:
                     log.warning("store buffer full or writer stopped: dropping rows")
                 self._dropped += 1
                 return
-            self._incoming.append(_Item(kind, session_id, row))
+            self._incoming.append(_Item(kind, session_id, columns))
             self._buffered += 1
 
     # -- the writer thread -----------------------------------------------------------------

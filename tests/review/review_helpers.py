@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from monitor.config import StoreSettings
+from monitor.store.rows import EpisodeRow, EventRow, SampleRow
 from monitor.store.writer import StoreWriter
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,20 +48,19 @@ def write_night(engine: Engine, bed: str = NIGHT_BED, hours_ago: float = 3.0) ->
             continue  # stalled: no sample
         inside = any(start <= t < end for start, end, *_ in episodes.values())
         unknown = 100 <= t < 130
-        writer.add_sample({"t": float(t), "s": None if unknown else (0.9 if inside else 0.1),
-                           "f": None if unknown else (0.5 if inside else 0.0), "frames": 15,
-                           "frames_scored": 0 if unknown else 15,
-                           "frames_no_face": 15 if unknown else 0, "frames_poor_quality": 0,
-                           "p_mean": None if unknown else 0.5, "p_max": None if unknown else 0.6})
+        writer.add_sample(SampleRow(
+            t=float(t), s=None if unknown else (0.9 if inside else 0.1),
+            f=None if unknown else (0.5 if inside else 0.0), frames=15,
+            frames_scored=0 if unknown else 15, frames_no_face=15 if unknown else 0,
+            frames_poor_quality=0, p_mean=None if unknown else 0.5,
+            p_max=None if unknown else 0.6))
     for number, (start, end, priority, ack_at, ack_by) in episodes.items():
-        writer.save_episode({"number": number, "start_at": start, "alarm_at": start + 10,
-                             "end_at": end, "end_reason": "resolved", "peak_s": 0.9,
-                             "mean_s": 0.8 + number / 100, "max_share": 0.5, "max_band": 2,
-                             "max_priority": priority, "ack_at": ack_at, "ack_by": ack_by,
-                             "mode": "monitoring"})
-        writer.add_event({"t": start + 10, "kind": "PAIN", "priority": priority,
-                          "transition": "raised", "user": None, "detail": None,
-                          "episode": number})
+        writer.save_episode(EpisodeRow(
+            number=number, start_at=start, alarm_at=start + 10, end_at=end,
+            end_reason="resolved", peak_s=0.9, mean_s=0.8 + number / 100, max_share=0.5,
+            max_band=2, max_priority=priority, ack_at=ack_at, ack_by=ack_by, mode="monitoring"))
+        writer.add_event(EventRow(t=start + 10, kind="PAIN", priority=priority,
+                                  transition="raised", detail=None, episode=number))
     writer.close_session(origin + timedelta(seconds=600), "completed", 9000, 8000)
     writer.stop()
     return session_id

@@ -26,6 +26,7 @@ from monitor.config import Settings
 from monitor.errors import MonitorError
 from monitor.signal.actions import UserAction
 from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
+from monitor.store.rows import AuditRow
 from monitor.store.writer import StoreHealth
 
 log = logging.getLogger(__name__)
@@ -119,8 +120,9 @@ class PipelineSession(QObject):
             monitor = self._monitor
         if monitor is None or not self.running:  # no session, or its writer has stopped
             return
-        monitor.writer.add_audit({"t": t, "user": by, "action": action,
-                                  "detail_json": json.dumps(detail, sort_keys=True, default=str)})
+        monitor.writer.add_audit(AuditRow(
+            action=action, t=t, user=by,
+            detail_json=json.dumps(detail, sort_keys=True, default=str)))
 
     # --- the worker thread -------------------------------------------------------------------
 
