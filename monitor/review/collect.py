@@ -1,5 +1,6 @@
 """Gather what an export shows, once, for every format: the selected sessions with their episodes,
-annotations, per-second samples, gaps and the alarm thresholds that were in force.
+annotations, per-second samples (S, F and the cry and movement cues), gaps and the thresholds that
+were in force, and the words every format uses for the cues.
 
 Nothing here depends on database ids (they differ between a bedside file and the central store),
 so the same record gives the same export from either.
@@ -8,13 +9,19 @@ so the same record gives the same export from either.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Protocol
 
 from sqlalchemy import Engine
 
-from monitor.config import AlarmSettings, ReviewSettings
+from monitor.config import (
+    AlarmSettings,
+    AudioSettings,
+    MovementSettings,
+    ReviewSettings,
+)
 from monitor.review import data
 from monitor.review.data import Gaps
 from monitor.store.queries import Record
@@ -22,7 +29,26 @@ from monitor.store.queries import Record
 # What the episode columns mean, under the table on screen and on paper.
 COLUMN_NOTE = ("Peak / mean S: smoothed pain-expression estimate (0-1) during the episode. "
                "F band: largest share of the last 30 s with a pain face (0: under 10%, 1: 10-39%, "
-               "2: 40-69%, 3: 70% or more). Priority: highest alarm priority reached.")
+               "2: 40-69%, 3: 70% or more). Priority: highest alarm priority reached. "
+               "Cues: what carried the alarm besides the face (cry: the infant was heard crying; "
+               "movement: moving in the cot); each cue on its own, not a pain score.")
+NO_MICROPHONE = "no microphone"
+MOVEMENT_STATES = ("still", "moving", "vigorous")
+
+
+def cue_words(cues: str | None) -> str:
+    """An episode's stored cues ("face+cry") in words ("face + cry", "face only"); '' when the
+    record predates cues."""
+    names = [c for c in (cues or "").split("+") if c]
+    if not names:
+        return ""
+    return "face only" if names == ["face"] else " + ".join(names)
+
+
+def heard(session: Record) -> str:
+    """What the session listened to (a microphone, a file's sound track), or "no microphone":
+    without one, no cry in the record means nothing was heard, not that the infant was quiet."""
+    return session.audio or NO_MICROPHONE
 
 
 class Progress(Protocol):
@@ -37,22 +63,36 @@ def no_progress(done: int, total: int, what: str) -> None:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The alarm thresholds recorded with the session (t_off < t_on < t_high)."""
+    """The thresholds recorded with the session: the face's alarm thresholds (t_off < t_on <
+    t_high), the cry cue's C from which crying may start, and the movement cue's steps."""
 
     t_on: float
     t_off: float
     t_high: float
+    cry_on: float = AudioSettings().cry_on
+    moving_from: float = MovementSettings().moving_from
+    vigorous_from: float = MovementSettings().vigorous_from
 
     @staticmethod
     def of(session: Record) -> Thresholds:
         try:
-            alarms = json.loads(session.settings_json or "{}").get("alarms", {})
-        except (ValueError, AttributeError):
-            alarms = {}
-        default = AlarmSettings()
+            stored = json.loads(session.settings_json or "{}")
+            alarms, audio, movement = (dict(stored.get(k) or {}) for k in ("alarms", "audio", "movement"))
+        except (ValueError, AttributeError, TypeError):
+            alarms, audio, movement = {}, {}, {}
+        default, hearing, motion = AlarmSettings(), AudioSettings(), MovementSettings()
         return Thresholds(float(alarms.get("t_on", default.t_on)),
                           float(alarms.get("t_off", default.t_off)),
-                          float(alarms.get("t_high", default.t_high)))
+                          float(alarms.get("t_high", default.t_high)),
+                          float(audio.get("cry_on", hearing.cry_on)),
+                          float(movement.get("moving_from", motion.moving_from)),
+                          float(movement.get("vigorous_from", motion.vigorous_from)))
+
+    def movement_state(self, m: float | None) -> str | None:
+        """A stored movement cue m as its state (None: unknown), with the session's own steps."""
+        if m is None:
+            return None
+        return "vigorous" if m >= self.vigorous_from else "moving" if m >= self.moving_from else "still"
 
 
 @dataclass(frozen=True)
@@ -70,6 +110,29 @@ class SessionData:
 
     def annotations_of(self, episode: Record) -> list[Record]:
         return [a for a in self.annotations if a.episode_number == episode.number]
+
+    @property
+    def heard(self) -> str:
+        return heard(self.session)
+
+    def movement_runs(self) -> list[tuple[float, float, str | None]]:
+        """Consecutive seconds of one movement state, [start, end) on the session clock; None:
+        unknown (camera moving, picture changing). Seconds without a sample are left out."""
+        runs: list[tuple[float, float, str | None]] = []
+        for row in self.samples:
+            state = self.thresholds.movement_state(row.m)
+            if runs and runs[-1][2] == state and math.isclose(runs[-1][1], row.t):
+                runs[-1] = (runs[-1][0], row.t + 1.0, state)
+            else:
+                runs.append((row.t, row.t + 1.0, state))
+        return runs
+
+    def peak_c(self, episode: Record) -> float | None:
+        """The highest cry cue C of the episode's seconds (None: nothing heard then)."""
+        end = episode.end_at if episode.end_at is not None else self.end_t
+        values = [row.c for row in self.samples
+                  if row.c is not None and episode.start_at - 1.0 < row.t < end]
+        return max(values) if values else None
 
 
 def collect(engine: Engine, settings: ReviewSettings, bed: str | None = None,

@@ -18,11 +18,11 @@ from monitor.store.files import make_private_dirs, open_private
 EPISODE_COLUMNS = (
     "bed", "encounter", "session_uid", "episode", "start", "alarm", "end", "duration_s", "peak_s",
     "mean_s", "max_share", "max_band", "max_priority", "acknowledged_at", "acknowledged_by",
-    "end_reason", "mode", "annotations",
+    "end_reason", "mode", "annotations", "cues", "peak_c", "audio",
 )
 SAMPLE_COLUMNS = (
     "bed", "session_uid", "time", "t_s", "s", "f", "frames", "frames_scored", "frames_no_face",
-    "frames_poor_quality", "p_mean", "p_max",
+    "frames_poor_quality", "p_mean", "p_max", "c", "cry_max", "m",
 )
 ANNOTATION_COLUMNS = (
     "bed", "session_uid", "episode", "written_at", "author", "intervention", "nips", "comment",
@@ -45,7 +45,7 @@ def write_csv(sessions: list[SessionData], out: Path, zone: tzinfo,
             for s in d.samples:
                 yield [d.session.bed_label, d.session.uid, iso(d.wall(s.t), zone), s.t, s.s, s.f,
                        s.frames, s.frames_scored, s.frames_no_face, s.frames_poor_quality,
-                       s.p_mean, s.p_max]
+                       s.p_mean, s.p_max, s.c, s.cry_max, s.m]
                 done += 1
                 if done % 10_000 == 0:
                     progress(done, total, "writing samples")
@@ -66,7 +66,7 @@ def _episodes(d: SessionData, zone: tzinfo) -> Iterable[list[Any]]:
                iso(d.wall(e.start_at), zone), iso(d.wall(e.alarm_at), zone),
                iso(d.wall(e.end_at), zone), duration, e.peak_s, e.mean_s, e.max_share,
                e.max_band, e.max_priority, iso(d.wall(e.ack_at), zone), e.ack_by, e.end_reason,
-               e.mode, len(d.annotations_of(e))]
+               e.mode, len(d.annotations_of(e)), e.cues, d.peak_c(e), d.heard]
 
 
 def _write(path: Path, header: tuple[str, ...], rows: Iterable[list[Any]]) -> None:

@@ -1,5 +1,6 @@
 """FHIR R4 export: a `collection` Bundle with one Device per model and one Observation per episode
-(plus one per nurse's NIPS score), checked with fhir.resources before it is written.
+(plus one per nurse's NIPS score), checked with fhir.resources before it is written. An episode's
+cues (face, cry, movement) are components of its Observation, each on its own: not a pain score.
 
 The infant is named only by the pseudonymous encounter id the monitor was given, as a Reference
 identifier: no name, birth date or other identifying data leaves the store. fhir.resources ships
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor import __version__
-from monitor.review.collect import Progress, SessionData, iso, no_progress
+from monitor.review.collect import Progress, SessionData, cue_words, iso, no_progress
 from monitor.store.files import open_private
 from monitor.store.queries import Record
 
@@ -85,6 +86,13 @@ def _episode(d: SessionData, e: Record, zone: tzinfo, device_url: str) -> dict[s
     if e.max_priority:
         components.append(_component("priority", "Alarm priority reached",
                                      valueString=e.max_priority))
+    if e.cues:
+        components.append(_component("cues", "Cues that carried the alarm (face, cry, movement)",
+                                     valueString=cue_words(e.cues)))
+    peak_c = d.peak_c(e)
+    if peak_c is not None:
+        components.append(_component("peak-c", "Peak cry cue C (0-1)", **_quantity(peak_c)))
+    components.append(_component("sound", "Sound heard for the cry cue", valueString=d.heard))
     if e.alarm_at is not None:
         components.append(_component("alarm-at", "Alarm raised",
                                      valueDateTime=iso(d.wall(e.alarm_at), zone)))

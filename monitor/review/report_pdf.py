@@ -1,9 +1,10 @@
 """PDF report: one A4 landscape page per session, for the chart or a handover on paper.
 
-Each page: who/where/when (bed, pseudonymous encounter, times in the display zone), the trend of
-S and F with the alarm thresholds, episodes shaded, and the stretches where the face was not
-seen or the monitor was not running drawn differently from calm; then the episode table and the
-nurses' annotations. Drawn with reportlab's own graphics; built `invariant` so that the same
+Each page: who/where/when (bed, pseudonymous encounter, times in the display zone, what was
+heard), the trend of S and F with the alarm thresholds and the cry cue C, episodes shaded, and
+the stretches where the face was not seen or the monitor was not running drawn differently from
+calm; under it a movement lane (still / moving / vigorous, blank where unknown); then the episode
+table with the cues of each episode, and the nurses' annotations. Drawn with reportlab's own graphics; built `invariant` so that the same
 record gives the same bytes.
 """
 
@@ -30,7 +31,14 @@ from reportlab.platypus import (
 )
 
 from monitor.review import data
-from monitor.review.collect import COLUMN_NOTE, Progress, SessionData, no_progress
+from monitor.review.collect import (
+    COLUMN_NOTE,
+    MOVEMENT_STATES,
+    Progress,
+    SessionData,
+    cue_words,
+    no_progress,
+)
 from monitor.store.files import open_private
 
 PAGE = landscape(A4)
@@ -38,6 +46,10 @@ MARGIN = 12 * mm
 PLOT_H = 85 * mm
 S_COLOUR = colors.HexColor("#1f4e9c")
 F_COLOUR = colors.HexColor("#d9822b")
+C_COLOUR = colors.HexColor("#7b3fb5")
+MOVEMENT_COLOUR = {"still": colors.HexColor("#cfe8df"), "moving": colors.HexColor("#6fb8a0"),
+                   "vigorous": colors.HexColor("#2e7d6b")}
+LANE_H = 9.0  # points: the movement lane under the trend
 EPISODE_COLOUR = colors.HexColor("#f4b6b6")
 UNKNOWN_COLOUR = colors.HexColor("#d9d9d9")
 NOT_RUNNING_COLOUR = colors.HexColor("#555555")
@@ -104,7 +116,7 @@ def _page(d: SessionData, zone: tzinfo, st: dict[str, ParagraphStyle], width: fl
             f"<b>{start.astimezone(zone):%Y-%m-%d %H:%M:%S}</b> to <b>{end_text}</b> "
             f"({_zone_name(zone, start)}) &nbsp; ended: {_ended(s)} &nbsp; "
             f"model {s.model_name or '-'} on {s.device or '-'}, painmon {s.app_version} &nbsp; "
-            f"session {s.uid}", st["Body"]),
+            f"session {s.uid} &nbsp; sound: <b>{_escape(d.heard)}</b>", st["Body"]),
         Spacer(1, 3),
         _trend(d, zone, width),
         _legend(d, width),
@@ -134,7 +146,8 @@ def _ticks(span_s: float) -> float:
 
 
 def _trend(d: SessionData, zone: tzinfo, width: float) -> Drawing:
-    left, bottom, top_pad = 34.0, 16.0, 6.0
+    left, axis_h, top_pad = 34.0, 16.0, 6.0
+    bottom = axis_h + LANE_H + 4.0  # the movement lane sits between the plot and the time axis
     plot_w, plot_h = width - left - 70.0, PLOT_H - bottom - top_pad
     t_end = max(d.end_t, 1.0)
     drawing = Drawing(width, PLOT_H)
@@ -164,7 +177,7 @@ def _trend(d: SessionData, zone: tzinfo, width: float) -> Drawing:
     for value in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0):
         drawing.add(String(left - 4, y(value) - 2.5, f"{value:.1f}", fontSize=7,
                            textAnchor="end"))
-    drawing.add(String(2, bottom + plot_h + 1, "S, F", fontSize=7))
+    drawing.add(String(2, bottom + plot_h + 1, "S, F, C", fontSize=7))
     for value, name, colour, dash in (
             (d.thresholds.t_high, "S high", colors.HexColor("#8b1a1a"), [1, 2]),
             (d.thresholds.t_on, "S alarm on", colors.HexColor("#c0392b"), [4, 2]),
@@ -173,22 +186,36 @@ def _trend(d: SessionData, zone: tzinfo, width: float) -> Drawing:
                          strokeWidth=0.7, strokeDashArray=dash))
         drawing.add(String(left + plot_w + 3, y(value) - 2.5, f"{name} {value:.2f}", fontSize=7,
                            fillColor=colour))
-    for line, colour in ((_series(d, "s"), S_COLOUR), (_series(d, "f"), F_COLOUR)):
+    for line, colour in ((_series(d, "c"), C_COLOUR), (_series(d, "s"), S_COLOUR),
+                         (_series(d, "f"), F_COLOUR)):
         for run in line:
             if len(run) >= 2:
                 drawing.add(PolyLine([c for t, v in run for c in (x(t), y(v))],
                                      strokeColor=colour, strokeWidth=1.1))
+    _movement_lane(drawing, d, x, left, plot_w, axis_h + 1.0)
     step = _ticks(t_end)
     origin = d.wall(0.0).astimezone(zone)
     first = math.ceil(origin.timestamp() / step) * step - origin.timestamp()
     fmt = "%H:%M:%S" if step < 60 else "%H:%M"
     t = first
     while t <= t_end + 1e-6:
-        drawing.add(Line(x(t), bottom, x(t), bottom - 3, strokeWidth=0.5))
-        drawing.add(String(x(t), bottom - 11, f"{d.wall(t).astimezone(zone):{fmt}}",
+        drawing.add(Line(x(t), axis_h, x(t), axis_h - 3, strokeWidth=0.5))
+        drawing.add(String(x(t), axis_h - 11, f"{d.wall(t).astimezone(zone):{fmt}}",
                            fontSize=7, textAnchor="middle"))
         t += step
     return drawing
+
+
+def _movement_lane(drawing: Drawing, d: SessionData, x, left: float, plot_w: float,
+                   y0: float) -> None:
+    """One strip, shaded by movement state; left blank (white) where movement was unknown."""
+    drawing.add(Rect(left, y0, plot_w, LANE_H, fillColor=colors.white, strokeColor=colors.grey,
+                     strokeWidth=0.4))
+    for t0, t1, state in d.movement_runs():
+        if state is not None:
+            drawing.add(Rect(x(t0), y0, max(x(t1) - x(t0), 0.3), LANE_H,
+                             fillColor=MOVEMENT_COLOUR[state], strokeColor=None, strokeWidth=0))
+    drawing.add(String(left - 4, y0 + 2, "movement", fontSize=6, textAnchor="end"))
 
 
 def _series(d: SessionData, column: str) -> list[list[tuple[float, float]]]:
@@ -206,21 +233,33 @@ def _series(d: SessionData, column: str) -> list[list[tuple[float, float]]]:
 
 
 def _legend(d: SessionData, width: float) -> Drawing:
-    drawing = Drawing(width, 13)
-    x = 34.0
     items = [("line", S_COLOUR, "S: smoothed pain expression (0-1)"),
              ("line", F_COLOUR, "F: pain-face share of the last 30 s"),
+             ("line", C_COLOUR, "C: cry cue (0-1)"),
+             *(("box", MOVEMENT_COLOUR[m], f"movement {m}") for m in MOVEMENT_STATES),
+             ("box", colors.white, "movement unknown"),
              ("box", EPISODE_COLOUR, "episode"),
              ("box", UNKNOWN_COLOUR, "face not seen / poor image (unknown, not calm)"),
              ("box", NOT_RUNNING_COLOUR, "monitor not running")]
-    for kind, colour, text in items:
-        if kind == "line":
-            drawing.add(Line(x, 5, x + 14, 5, strokeColor=colour, strokeWidth=1.6))
-        else:
-            drawing.add(Rect(x, 1, 14, 8, fillColor=colour, strokeColor=colors.grey,
-                             strokeWidth=0.3))
-        drawing.add(String(x + 18, 2.5, text, fontSize=7))
-        x += 26 + len(text) * 3.4
+    rows: list[list[tuple[str, object, str, float]]] = [[]]
+    x = 34.0
+    for kind, colour, text in items:  # wrapped onto a second row when the page is too narrow
+        step = 26 + len(text) * 3.4
+        if rows[-1] and x + step > width:
+            rows.append([])
+            x = 34.0
+        rows[-1].append((kind, colour, text, x))
+        x += step
+    drawing = Drawing(width, 13 * len(rows))
+    for i, row in enumerate(rows):
+        y = 13 * (len(rows) - 1 - i)
+        for kind, colour, text, x in row:
+            if kind == "line":
+                drawing.add(Line(x, y + 5, x + 14, y + 5, strokeColor=colour, strokeWidth=1.6))
+            else:
+                drawing.add(Rect(x, y + 1, 14, 8, fillColor=colour, strokeColor=colors.grey,
+                                 strokeWidth=0.3))
+            drawing.add(String(x + 18, y + 2.5, text, fontSize=7))
     return drawing
 
 
@@ -243,19 +282,20 @@ def _episode_table(d: SessionData, zone: tzinfo, st: dict, width: float) -> Tabl
         return "-" if t is None else f"{d.wall(t).astimezone(zone):%H:%M:%S}"
 
     rows: list[list] = [["#", "start", "duration", "alarm", "peak S", "mean S", "F band",
-                         "priority", "acknowledged", "ended", "annotations"]]
+                         "priority", "cues", "acknowledged", "ended", "annotations"]]
     for e in d.episodes:
         duration = "open" if e.end_at is None else _duration(e.end_at - e.start_at)
         ack = ("not acknowledged" if e.ack_at is None
                else f"{clock(e.ack_at)} by {_escape(e.ack_by or '?')}")
         rows.append([str(e.number), clock(e.start_at), duration, clock(e.alarm_at),
                      _num(e.peak_s), _num(e.mean_s), FACE_BANDS.get(e.max_band, "-"),
-                     e.max_priority or "-", Paragraph(ack, st["Cell"]),
+                     e.max_priority or "-", cue_words(e.cues) or "-",
+                     Paragraph(ack, st["Cell"]),
                      (e.end_reason or "open").replace("_", " "),
                      str(len(d.annotations_of(e)))])
     if len(rows) == 1:
-        rows.append(["", Paragraph("no episode in this session", st["Cell"])] + [""] * 9)
-    fractions = [0.04, 0.09, 0.08, 0.09, 0.07, 0.07, 0.08, 0.08, 0.2, 0.1, 0.1]
+        rows.append(["", Paragraph("no episode in this session", st["Cell"])] + [""] * 10)
+    fractions = [0.04, 0.09, 0.08, 0.09, 0.07, 0.07, 0.08, 0.07, 0.12, 0.13, 0.08, 0.08]
     return _table(rows, [f * width for f in fractions])
 
 

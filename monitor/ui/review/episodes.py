@@ -1,5 +1,6 @@
 """The episode table: one row per episode with what a clinician asks first (when, how long, how
-strong, who responded, what was done), sortable by the real values and filterable."""
+strong, which cues carried it, who responded, what was done), sortable by the real values and
+filterable."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Callable
 from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 
 from monitor.review import data
+from monitor.review.collect import cue_words
 from monitor.store.queries import Record
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
@@ -51,6 +53,8 @@ COLUMNS = (
     Column("F band", lambda e, z: FACE_BANDS.get(e.max_band, "—"), lambda e: e.max_band or 0),
     Column("Priority", lambda e, z: e.max_priority or "—",
            lambda e: PRIORITY_RANK.get(e.max_priority, 0)),
+    Column("Cues", lambda e, z: cue_words(e.cues) or "—",
+           lambda e: (len((e.cues or "").split("+")), e.cues or "")),
     Column("Ack. by", lambda e, z: e.ack_by or ("—" if e.ack_at is None else "?"),
            lambda e: e.ack_by or ""),
     Column("Ack. at", lambda e, z: _clock(e, e.ack_at, z) if e.ack_at is not None

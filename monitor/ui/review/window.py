@@ -1,7 +1,8 @@
 """`painmon review`: the clinician's look back at a bed.
 
 Choose a bed and a time range; pick a session (the opening is audited: protected health data);
-its timeline shows S and F with thresholds, episodes and gaps; the episode table sorts and
+its timeline shows S and F with thresholds, episodes and gaps, and under them the cry and
+movement cues and what was heard; the episode table (with the cues of each episode) sorts and
 filters; selecting an episode centres the timeline on it and shows its annotations, where a new
 one (intervention, nurse's NIPS, comment) can be added. Annotations are never edited: a
 correction is another annotation, each with its own audit entry.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timedelta, timezone
+from html import escape
 
 from PyQt6.QtCore import QDateTime, QItemSelectionModel, Qt, QTimeZone
 from PyQt6.QtWidgets import (
@@ -283,7 +285,8 @@ class ReviewWindow(QMainWindow):
         self.heading.setText(
             f"<b>Bed {session.bed_label}</b> — encounter (pseudonym) {session.encounter_id or '—'}"
             f" — session from {start:%Y-%m-%d %H:%M:%S} ({start:%Z}), "
-            f"{duration_text(self.session.end_t)} recorded, {len(episodes)} episode(s)")
+            f"{duration_text(self.session.end_t)} recorded, {len(episodes)} episode(s)"
+            f" — sound: {escape(self.session.heard)}")
         self.timeline.show_session(self.session)
         self.model.set_episodes(episodes)
         self._show_notes(None)
