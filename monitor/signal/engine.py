@@ -131,7 +131,7 @@ class AlarmEngine:
         m = checked_movement(m)
         now = self._enter(t)
         if self._mode != STANDBY:
-            self._cues.motion.add(now, m, reason)
+            self._cues.movement(now, m, reason)
         self._settle()
 
     def subject_changed(self, t: float, detail: str) -> None:

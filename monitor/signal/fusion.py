@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from monitor.config import AlarmSettings, AudioSettings, MovementSettings
 from monitor.signal.cry import CryCue, CryReading, CryState, CryWindow
-from monitor.signal.movement import MovementCue, MovementSmoother, MovementState
+from monitor.signal.movement import MAX_SPAN_S, MovementCue, MovementSmoother, MovementState
 from monitor.signal.pain import ACTIVE, IDLE, ONSET, Ended, Raised, SignalLost, SignalResumed
 from monitor.signal.records import RESOLVED, SESSION_ENDED, SIGNAL_LOST
 from monitor.signal.timing import EPS, is_due
@@ -42,6 +42,7 @@ class Cues:
         self.available = False
         self._absent_reason = NO_MICROPHONE_REASON
         self.last_window: float | None = None
+        self._moving_until: float | None = None  # M corroborates until then (see movement())
 
     def window_time(self, t: float, now: float) -> float:
         """When a window counts: its end, or now if late, and always after the previous window."""
@@ -64,10 +65,18 @@ class Cues:
         elif self.cry.at(now).state is CryState.NO_MICROPHONE:
             self._forget(reason or NO_SOUND_YET)
 
+    def movement(self, t: float, m: float | None, reason: str) -> None:
+        """One reading; M's state is read here, once per reading (it is what corroborates until
+        the next reading, at most MAX_SPAN_S), so a frame costs one evaluation of M."""
+        self.motion.add(t, m, reason)
+        moving = self.motion.at(t).state in CORROBORATING_MOVEMENT
+        self._moving_until = t + MAX_SPAN_S if moving else None
+
     def pause(self) -> None:
         """Standby: both cues unknown until readings return."""
         self._forget(STANDBY_REASON)
         self.motion.clear()
+        self._moving_until = None
 
     def resume(self) -> None:
         """Standby over: the cry cue says again why there is no reading yet."""
@@ -93,7 +102,7 @@ class Cues:
         cues = set()
         if self.crying(now):
             cues.add(CRY)
-        if self.movement_at(now).state in CORROBORATING_MOVEMENT:
+        if self._moving_until is not None and now < self._moving_until:
             cues.add(MOVEMENT)
         return frozenset(cues)
 
