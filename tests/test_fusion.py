@@ -204,6 +204,15 @@ def test_face_only_none_episode_that_ends_alone_neither_sounds_nor_latches():
     assert (episode.end, episode.end_reason, episode.max_priority) == (20, "resolved", "none")
 
 
+def test_a_face_only_priority_change_upgrades_an_open_face_only_alarm():
+    eng = engine()
+    play(eng, 0, 20, s=0.7, cry=0.0)
+    eng.update_settings(20, AlarmSettings(face_only_priority="medium"), "dr_x")
+    assert alarm(eng.snapshot(), "PAIN").priority == "medium"
+    events, _ = eng.drain()
+    assert (20, "escalated", "medium", "face_only_priority changed") in transitions(events, "PAIN")
+
+
 # --- CRYING --------------------------------------------------------------------------------------
 
 

@@ -413,10 +413,10 @@ class AlarmEngine:
         self._raise_pain(episode, priority, change.t, detail)
 
     def _pain_priority(self, episode: _Episode) -> str:
-        """Medium when a cue beside the face corroborates, else the face-only setting."""
-        if episode.cues - {FACE}:
-            return HIGH if episode.high_reached else MEDIUM
-        return FACE_ONLY[self._settings.face_only_priority]
+        """Medium when a cue beside the face corroborates, else the face-only setting; high at
+        once when T_high was held for D_high while the alarm stayed below medium."""
+        base = MEDIUM if episode.cues - {FACE} else FACE_ONLY[self._settings.face_only_priority]
+        return HIGH if base == MEDIUM and episode.high_reached else base
 
     def _raise_pain(self, episode: _Episode, priority: str, t: float, detail: str) -> None:
         key = (PAIN, episode.number)
@@ -493,7 +493,8 @@ class AlarmEngine:
             self._raise_crying()
 
     def _upgrade(self, episode: _Episode, priority: str) -> None:
-        detail = "corroborated by " + cue_label(episode.cues).removeprefix(FACE + "+").replace("+", " + ")
+        others = cue_label(episode.cues).removeprefix(FACE).removeprefix("+").replace("+", " + ")
+        detail = f"corroborated by {others}" if others else "face_only_priority changed"
         alarm = self._alarms.get((PAIN, episode.number))
         episode.max_priority = priority
         self._changed.add(episode.number)
