@@ -20,6 +20,9 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="inference device")
     parser.add_argument("--bed", help="bed label stored with the session")
     parser.add_argument("--encounter", help="pseudonymous encounter id (default: a new random one)")
+    parser.add_argument("--audio", metavar="default|DEVICE|none",
+                        help="sound for the cry cue: a camera's microphone (default, a device name "
+                             "or index), a file's own sound track unless none (setting audio.input)")
 
 
 def settings_flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -28,6 +31,7 @@ def settings_flags(args: argparse.Namespace) -> dict[str, Any]:
         "scoring.model_dir": getattr(args, "model", None),
         "scoring.device": getattr(args, "device", None),
         "bed_label": getattr(args, "bed", None),
+        "audio.input": getattr(args, "audio", None),
     }
 
 

@@ -69,13 +69,18 @@ def print_summary(summary) -> None:
     print(f"  scored face {summary.frames_scored}, no face {summary.frames_no_face} "
           f"({summary.no_face_s:.1f} s), poor quality {summary.frames_poor_quality}")
     print(f"  model {summary.model}")
+    if summary.audio is None:
+        print("  sound: no microphone (cry cue unknown throughout)")
+    else:
+        print(f"  sound: {summary.audio}; crying {summary.crying_s:.1f} s")
     episodes = sorted(summary.episodes.values(), key=lambda e: e.number)
     print(f"  pain-expression episodes: {len(episodes)}")
     for e in episodes:
         end = "open" if e.end is None else f"{e.end:.1f} s"
         ack = f", acknowledged {e.ack_at:.1f} s by {e.ack_by}" if e.ack_at is not None else ""
         print(f"    #{e.number}: {e.start:.1f} s - {end} (alarm {e.alarm_at:.1f} s), "
-              f"peak S {e.peak_s:.2f}, priority {e.max_priority}, {e.end_reason or 'open'}{ack}")
+              f"peak S {e.peak_s:.2f}, priority {e.max_priority}, cues {e.cues.replace('+', ' + ')}, "
+              f"{e.end_reason or 'open'}{ack}")
     print(f"  log: {summary.database}")
 
 

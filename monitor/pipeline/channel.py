@@ -14,20 +14,25 @@ import threading
 import time
 from typing import Callable
 
+from monitor.capture.microphone import Microphone
 from monitor.capture.sources import Source
 from monitor.config import Settings
 from monitor.packets import AudioBlock, FaceObservation, FaceStatus, FramePacket, FrameScore
 from monitor.pipeline.clock import SessionClock
+from monitor.pipeline.hearing import Hearing
 from monitor.pipeline.recorder import Recorder
 from monitor.pipeline.results import FrameResult, Summary
 from monitor.signal.actions import UserAction
 from monitor.signal.engine import AlarmEngine
-from monitor.signal.records import (CAMERA_LOST, MODEL_ERROR, PIPELINE_STALLED, STORAGE_BUFFER_HALF,
+from monitor.signal.records import (CAMERA_LOST, MICROPHONE_LOST, MODEL_ERROR, PIPELINE_STALLED,
+                                    STORAGE_BUFFER_HALF,
                                     STORAGE_FAILING, AlarmEvent, EpisodeRecord, EventKind,
                                     Snapshot, Transition)
 from monitor.store.rows import EventRow
 from monitor.store.schema import SessionEnd
+from monitor.store.trace import TraceWindow
 from monitor.vision.finder import FaceFinder
+from monitor.vision.movement import MovementMeter, MovementReading
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,8 @@ class Channel:
         on_tick: Callable[[Snapshot], None] | None = None,
         on_drain: Callable[[list[AlarmEvent], list[EpisodeRecord]], None] | None = None,
         on_watchdog: Callable[[Snapshot], None] | None = None,
+        hearing: Hearing | None = None,
+        microphone: Microphone | None = None,
     ) -> None:
         self.settings = settings
         self.source = source
@@ -54,7 +61,14 @@ class Channel:
         self.recorder = recorder
         self.clock = clock
         self.summary = summary
-        self.engine = AlarmEngine(settings.alarms)
+        self.engine = AlarmEngine(settings.alarms, audio=settings.audio, movement=settings.movement)
+        self.hearing = hearing  # None: no sound to hear (the cry cue stays "no microphone")
+        self.microphone = microphone
+        self.meter = MovementMeter(settings.vision.cot_region, settings.movement)
+        if hearing is None:
+            self.engine.sound(0.0, False, "no microphone")
+        elif source.live or microphone is not None:
+            self.engine.sound(0.0, True)
         self.lock = threading.RLock()
         self.live = source.live
         self.finished = False
@@ -107,16 +121,24 @@ class Channel:
         with self.lock:
             self.engine.technical(t, MODEL_ERROR, error is not None, error or "")
 
-    def conclude(self, packet: FramePacket, observation: FaceObservation, p: float | None) -> None:
+    def move(self, packet: FramePacket) -> MovementReading:
+        """The movement reading of one frame (optical flow in the cot region)."""
+        return self.meter.measure(packet.t, packet.image)
+
+    def conclude(self, packet: FramePacket, observation: FaceObservation, p: float | None,
+                 movement: MovementReading) -> None:
         """Signal, alarms, record and display for one frame; a face the model failed on is not scored."""
         status = observation.status
         if status is FaceStatus.SCORED and p is None:
             status = FaceStatus.POOR_QUALITY
         with self.lock:
+            if observation.subject_changed:
+                self.engine.subject_changed(packet.t, observation.subject_detail)
+            self.engine.movement(packet.t, movement.m, movement.unknown or "")
             self.engine.frame(packet.t, status, p)
             snapshot = self.engine.snapshot()
-            self._count(packet.t, status)
-            self.recorder.frame(packet.t, status, p, snapshot)
+            self._count(packet.t, status, snapshot)
+            self.recorder.frame(packet.t, status, p, movement.m, snapshot)
             self._drain()
         latency = self.clock.now() - packet.t if self.live else time.perf_counter() - self._read_at
         self.latencies.append(latency)
@@ -125,8 +147,19 @@ class Channel:
             self._on_frame(FrameResult(packet, observation, score, snapshot, latency))
 
     def hear(self, block: AudioBlock) -> None:
-        """A block of sound on the session clock (the cry stage takes it from here)."""
+        """A block of sound on the session clock: scored windows go to the engine and the record."""
         self.summary.audio_blocks += 1
+        if self.hearing is None:
+            return
+        windows = self.hearing.hear(block)
+        if not windows:
+            return
+        with self.lock:
+            for window in windows:
+                self.engine.cry_window(window)
+                self.recorder.sound(TraceWindow(window.t, window.baby_cry, window.sobbing,
+                                                window.whimper, window.dbfs))
+            self._drain()
 
     def idle(self) -> None:
         """No input within the tick: time still passes (a blind monitor raises CAMERA_LOST)."""
@@ -136,12 +169,24 @@ class Channel:
         if self._on_tick:
             self._on_tick(snapshot)
 
+    def listen(self) -> None:
+        """Sound from the microphone, if this channel has one (a file's track comes with its frames)."""
+        if self.microphone is not None:
+            for block in self.microphone.read_blocks():
+                self.hear(block)
+
     def watch(self) -> None:
         """Reports from capture and storage to the engine, and the heartbeat."""
         now = self.now()
         status = self.source.status()
         health = self.recorder.writer.health()  # the engine waits storage_failing_after_s itself
+        microphone = self.microphone.status() if self.microphone is not None else None
         with self.lock:
+            if microphone is not None:
+                self.engine.technical(now, MICROPHONE_LOST, not microphone.connected,
+                                      microphone.detail)
+                self.engine.sound(now, microphone.connected, "" if microphone.connected
+                                  else f"microphone lost: {microphone.detail}")
             self.engine.technical(now, CAMERA_LOST, not status.connected or status.frozen,
                                   status.detail)
             self.engine.technical(now, STORAGE_FAILING, health.failing_since is not None,
@@ -190,10 +235,12 @@ class Channel:
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def _count(self, t: float, status: FaceStatus) -> None:
+    def _count(self, t: float, status: FaceStatus, snapshot: Snapshot) -> None:
         s = self.summary
         if self._last_t is not None and status is FaceStatus.NO_FACE:
             s.no_face_s += t - self._last_t
+        if self._last_t is not None and snapshot.cry_state == "crying":
+            s.crying_s += t - self._last_t
         s.frames += 1
         s.frames_scored += status is FaceStatus.SCORED
         s.frames_no_face += status is FaceStatus.NO_FACE

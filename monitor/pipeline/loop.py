@@ -95,6 +95,8 @@ class Loop:
             channel.finish(SessionEnd.SOURCE_FAILED, str(exc))
             return False
         self._step("actions", channel.apply_actions)
+        with self._timed("audio"):
+            channel.listen()
         if item is None:
             self._step("tick", channel.idle)
         elif isinstance(item, AudioBlock):
@@ -108,9 +110,11 @@ class Loop:
     def _conclude(self, faces: Faces) -> None:
         with self._timed("score"):
             scores = self._score(faces)
-        with self._timed("signal+store"):
-            for (channel, packet, observation), p in zip(faces, scores):
-                channel.conclude(packet, observation, p)
+        for (channel, packet, observation), p in zip(faces, scores):
+            with self._timed("movement"):
+                movement = channel.move(packet)
+            with self._timed("signal+store"):
+                channel.conclude(packet, observation, p, movement)
 
     def _score(self, faces: Faces) -> list[float | None]:
         """p for each face that passed the gate, in one batched forward pass (else None); a model

@@ -10,10 +10,10 @@ from datetime import datetime, timezone
 
 from monitor.packets import FaceStatus
 from monitor.pipeline.clock import SessionClock
-from monitor.pipeline.seconds import SecondAggregator, TraceBuffer
+from monitor.pipeline.seconds import Cues, SecondAggregator, TraceBuffer
 from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
-from monitor.store.rows import EpisodeRow, EventRow, SampleRow, TraceRow
-from monitor.store.trace import pack_trace
+from monitor.store.rows import EpisodeRow, EventRow, TraceRow
+from monitor.store.trace import TraceWindow, pack_sound, pack_trace
 from monitor.store.writer import StoreWriter
 
 HEARTBEAT_EVERY_S = 1.0
@@ -27,6 +27,7 @@ class Recorder:
         self._live = live
         self._seconds = SecondAggregator()
         self._trace = TraceBuffer(trace_span_s)
+        self._sound = TraceBuffer(trace_span_s)
         self._last_beat: float | None = None
 
     def wall(self, t: float) -> datetime:
@@ -34,12 +35,21 @@ class Recorder:
         whose session time is the file's own."""
         return self._clock.utc(t) if self._live else datetime.now(timezone.utc)
 
-    def frame(self, t: float, status: FaceStatus, p: float | None, snapshot: Snapshot) -> None:
-        for row in self._seconds.add(t, status, p, snapshot.s, snapshot.f):
-            self.writer.add_sample(SampleRow(**row))
-        span = self._trace.add(t, status, p)
+    def frame(self, t: float, status: FaceStatus, p: float | None, m: float | None,
+              snapshot: Snapshot) -> None:
+        cues = Cues(snapshot.s, snapshot.f, snapshot.c, snapshot.m)
+        for row in self._seconds.add(t, status, p, cues):
+            self.writer.add_sample(row)
+        span = self._trace.add((t, status, p, m))
         if span:
             self._store_trace(*span)
+
+    def sound(self, window: TraceWindow) -> None:
+        """One scored sound window (the replayable cry input)."""
+        self._seconds.sound(window.t, max(window.baby_cry, window.sobbing))
+        span = self._sound.add(window)
+        if span:
+            self._store_sound(*span)
 
     def alarms(self, events: list[AlarmEvent], episodes: list[EpisodeRecord]) -> None:
         for episode in episodes:
@@ -56,15 +66,21 @@ class Recorder:
 
     def close(self, t_end: float, end_reason: str, frames: int, frames_scored: int) -> None:
         for row in self._seconds.flush():
-            self.writer.add_sample(SampleRow(**row))
+            self.writer.add_sample(row)
         span = self._trace.take()
         if span:
             self._store_trace(*span)
+        span = self._sound.take()
+        if span:
+            self._store_sound(*span)
         self.writer.close_session(ended_at=self.wall(t_end), end_reason=end_reason,
                                   frames=frames, frames_scored=frames_scored)
 
     def _store_trace(self, t0: float, rows: list) -> None:
         self.writer.add_trace(TraceRow(t0=t0, n=len(rows), data=pack_trace(rows, t0)))
+
+    def _store_sound(self, t0: float, windows: list) -> None:
+        self.writer.add_trace(TraceRow(t0=t0, n=len(windows), data=pack_sound(windows, t0)))
 
 
 def episode_row(episode: EpisodeRecord) -> EpisodeRow:

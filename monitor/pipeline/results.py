@@ -37,6 +37,7 @@ class Summary:
     end_detail: str = ""  # why a source failed, in words
     audio: str | None = None  # what was heard; None: no microphone
     audio_blocks: int = 0
+    crying_s: float = 0.0  # session time with the cry cue in its "crying" state
     episodes: dict[int, EpisodeRecord] = field(default_factory=dict)
 
     @property

@@ -1,4 +1,4 @@
-"""Per-second aggregates and the compact per-frame trace, cut from the stream of frame results."""
+"""Per-second aggregates and the compact traces, cut from the stream of frame and sound results."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from monitor.packets import FaceStatus
+from monitor.store.rows import SampleRow
 
 
 @dataclass
@@ -29,58 +30,79 @@ class _Second:
         else:
             self.poor += 1
 
-    def row(self, s: float | None, f: float | None) -> dict:
-        return {
-            "t": float(self.t), "s": s, "f": f, "frames": self.frames,
-            "frames_scored": self.scored, "frames_no_face": self.no_face,
-            "frames_poor_quality": self.poor,
-            "p_mean": self.p_sum / self.scored if self.scored else None, "p_max": self.p_max,
-        }
+    def row(self, cues: Cues, cry_max: float | None) -> SampleRow:
+        return SampleRow(
+            t=float(self.t), s=cues.s, f=cues.f, frames=self.frames, frames_scored=self.scored,
+            frames_no_face=self.no_face, frames_poor_quality=self.poor,
+            p_mean=self.p_sum / self.scored if self.scored else None, p_max=self.p_max,
+            c=cues.c, cry_max=cry_max, m=cues.m)
+
+
+@dataclass(frozen=True)
+class Cues:
+    """The smoothed signals as they stood at a second's end (None: unknown, never 0)."""
+
+    s: float | None = None
+    f: float | None = None
+    c: float | None = None
+    m: float | None = None
 
 
 class SecondAggregator:
-    """Turns frames into one `sample` row per session-second (S and F as they stood at its end)."""
+    """Turns frames into one `sample` row per session-second (the cues as they stood at its end),
+    with the highest sound-window cry score of that second."""
 
     def __init__(self) -> None:
         self._current: _Second | None = None
+        self._cues = Cues()
+        self._cry_max: dict[int, float] = {}
 
-    def add(self, t: float, status: FaceStatus, p: float | None,
-            s: float | None, f: float | None) -> list[dict]:
+    def add(self, t: float, status: FaceStatus, p: float | None, cues: Cues) -> list[SampleRow]:
         """Adds a frame; returns the rows of seconds that this frame closed (usually none or one)."""
         second = math.floor(t)
         closed = []
         if self._current is not None and second != self._current.t:
-            closed.append(self._current.row(self._s, self._f))
-            self._current = None
+            closed.append(self._close())
         if self._current is None:
             self._current = _Second(second)
         self._current.add(status, p)
-        self._s, self._f = s, f
+        self._cues = cues
         return closed
 
-    def flush(self) -> list[dict]:
-        if self._current is None:
-            return []
-        row, self._current = self._current.row(self._s, self._f), None
-        return [row]
+    def sound(self, t: float, c: float) -> None:
+        """A scored sound window ending at t, with its raw cry score."""
+        second = math.floor(t)
+        if self._current is None or second >= self._current.t:
+            self._cry_max[second] = max(c, self._cry_max.get(second, 0.0))
+
+    def flush(self) -> list[SampleRow]:
+        return [] if self._current is None else [self._close()]
+
+    def _close(self) -> SampleRow:
+        second, self._current = self._current, None
+        for old in [k for k in self._cry_max if k < second.t]:
+            del self._cry_max[old]
+        return second.row(self._cues, self._cry_max.pop(second.t, None))
 
 
 @dataclass
 class TraceBuffer:
-    """Collects (t, status, p) for one span of `span_s` seconds before it is packed and stored."""
+    """Collects rows (frames: t, status, p, m; or sound windows) for one span of `span_s` seconds
+    before they are packed and stored; each row's first field is its time."""
 
     span_s: float
     t0: float | None = None
-    rows: list[tuple[float, FaceStatus, float | None]] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)
 
-    def add(self, t: float, status: FaceStatus, p: float | None) -> tuple[float, list] | None:
-        """Adds a frame; returns (t0, rows) of a completed span when this frame starts a new one."""
+    def add(self, row: tuple) -> tuple[float, list] | None:
+        """Adds a row; returns (t0, rows) of a completed span when this row starts a new one."""
+        t = row[0]
         done = None
         if self.t0 is not None and t - self.t0 >= self.span_s:
             done = self.take()
         if self.t0 is None:
             self.t0 = t
-        self.rows.append((t, status, p))
+        self.rows.append(row)
         return done
 
     def take(self) -> tuple[float, list] | None:

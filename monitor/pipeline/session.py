@@ -15,17 +15,21 @@ import socket
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Callable
 
 from monitor import __version__
-from monitor.capture.sources import Source, open_source
+from monitor.capture.microphone import open_microphone
+from monitor.capture.sources import LiveSource, Source, open_source
 from monitor.config import Settings
 from monitor.pipeline.channel import Channel
 from monitor.pipeline.clock import SessionClock
+from monitor.pipeline.hearing import Hearing
 from monitor.pipeline.loop import Loop
 from monitor.pipeline.recorder import Recorder
 from monitor.pipeline.results import FrameResult, Summary
 from monitor.pipeline.watchdog import Beacon, Watchdog
+from monitor.scoring.cry import CryScorer
 from monitor.scoring.scorer import Scorer
 from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
 from monitor.store.database import describe_url, open_database
@@ -49,6 +53,7 @@ class Session:
         self.lease = InstanceLease()
         self.clock = clock or SessionClock.start()  # t = 0: after the model, before any source
         self.channels: list[Channel] = []
+        self._cry_scorer: CryScorer | None = None
         self.beacon = Beacon()
         self._stop = threading.Event()
         self.loop: Loop | None = None
@@ -67,10 +72,17 @@ class Session:
     ) -> Channel:
         """Open one source with its own finder, engine and record (`settings` per bed)."""
         settings = settings or self.settings
+        hear = settings.audio.input != "none"
         source = source_spec if not isinstance(source_spec, str) else open_source(
-            source_spec, settings.capture, self.clock, settings.alarms.frozen_after_s, realtime)
-        finder = writer = None
+            source_spec, settings.capture, self.clock, settings.alarms.frozen_after_s, realtime,
+            audio=hear)
+        finder = writer = microphone = None
         try:
+            if hear and isinstance(source_spec, str) and isinstance(source, LiveSource):  # a camera
+                microphone = open_microphone(settings.audio.input, self.clock, settings)
+            audio = (microphone.description if microphone is not None
+                     else f"sound track of {Path(source_spec).name}"
+                     if getattr(source, "has_audio", False) else None)
             size = getattr(source, "frame_size", None)
             too_small = size and cot_region_too_small(settings.vision.cot_region, *size,
                                                       smallest_face_px(settings.vision))
@@ -94,11 +106,13 @@ class Session:
                 clock_origin_utc=self.clock.origin_utc,
                 monitor_id=monitor_id,
                 instance_id=self.lease.instance_id,
-                audio=getattr(source, "audio_description", None),
+                audio=audio,
             )
         except BaseException:
             if writer is not None:
                 writer.stop(timeout_s=WRITER_STOP_S)
+            if microphone is not None:
+                microphone.close()
             source.close()
             if finder is not None:
                 finder.close()
@@ -107,15 +121,21 @@ class Session:
         log.info("session %d started: %s, model %s on %s, log %s", session_id, source.description,
                  self.scorer.name, self.scorer.device_description, description)
         summary = Summary(session_id, source.description, description,
-                          self.scorer.device_description, self.scorer.name,
-                          audio=getattr(source, "audio_description", None))
+                          self.scorer.device_description, self.scorer.name, audio=audio)
         recorder = Recorder(writer, self.clock, source.live, settings.store.trace_span_s)
+        hearing = Hearing(self.cry_scorer()) if audio is not None else None
         channel = Channel(settings, source, finder, recorder, self.clock, summary,
-                          on_frame, on_tick, on_drain, on_watchdog)
+                          on_frame, on_tick, on_drain, on_watchdog, hearing, microphone)
         channel.database = database
         channel.recovered = recovered
         self.channels.append(channel)
         return channel
+
+    def cry_scorer(self) -> CryScorer:
+        """The cry model, loaded once, on the first source with sound."""
+        if self._cry_scorer is None:
+            self._cry_scorer = CryScorer(self.settings.scoring)
+        return self._cry_scorer
 
     def run(self, on_progress: Callable[[Summary, Snapshot], None] | None = None) -> list[Summary]:
         """Until every source has ended or `stop()`; then each channel is closed."""
@@ -146,8 +166,11 @@ class Session:
                           channel.summary.session_id, health.buffered, health.last_error)
             for session_id, fields in writer.unwritten_closes().items():
                 note_unwritten_close(str(channel.database.url), session_id, fields)
+            if channel.microphone is not None:
+                channel.microphone.close()
             channel.source.close()
             channel.finder.close()
+            channel.database.dispose()  # each session's engine and its pooled connections
         self.lease.release()
 
     def _stalled(self, active: bool, detail: str) -> None:
