@@ -37,6 +37,8 @@ class FaceObservation:
     quality: dict[str, float] | None = None
     reason: str = ""
     faces_seen: bool = False  # any face found in this frame, the subject or not
+    subject_changed: bool = False  # this face starts a track of someone other than the last subject
+    subject_detail: str = ""  # where the new face is and how it differs from the last, when changed
 
 
 @dataclass(frozen=True)
