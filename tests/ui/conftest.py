@@ -13,21 +13,22 @@ import pytest  # noqa: E402
 
 from monitor.capture import sources  # noqa: E402
 from monitor.config import Settings, StoreSettings  # noqa: E402
-from tests.ui.clips import CLIP_FPS, demo_frames, write_clip  # noqa: E402
+from tests.ui.clips import CLIP_FPS, demo_frames, demo_sound, write_clip  # noqa: E402
 
 SPEED = 4.0  # clips play at 4x real time: fast, yet slow enough to act during an alarm
 
 
 @pytest.fixture(scope="session")
 def episode_clip(tmp_path_factory) -> Path:
-    """Demo 20-75 s at 5 fps: calm, then the crying episode (start ~8.6 s, alarm ~18.6 s, end
-    ~30.9 s, clears ~46 s in clip time), then calm to 55 s."""
-    return write_clip(tmp_path_factory.mktemp("clips") / "episode.mp4", demo_frames(20.0, 75.0))
+    """Demo 20-75 s at 5 fps with its sound: calm, then the crying episode carried by face + cry
+    (start ~8.6 s, alarm ~18.6 s, end ~30.9 s, clears ~46 s in clip time), then calm to 55 s."""
+    return write_clip(tmp_path_factory.mktemp("clips") / "episode.mp4", demo_frames(20.0, 75.0),
+                      demo_sound(20.0, 75.0))
 
 
 @pytest.fixture(scope="session")
 def no_face_clip(tmp_path_factory) -> Path:
-    """3 s of the calm infant, then 16 s of an empty dark cot."""
+    """3 s of the calm infant, then 16 s of an empty dark cot; no sound track (no microphone)."""
     face = demo_frames(0.0, 3.0)
     empty = np.full_like(face[0], 30)
     return write_clip(tmp_path_factory.mktemp("clips") / "no_face.mp4",
@@ -65,7 +66,7 @@ def open_window(qtbot, settings):
 
     windows = []
 
-    def make(clip: Path, **options) -> LiveWindow:
+    def make(clip: Path, settings: Settings = settings, **options) -> LiveWindow:
         window = LiveWindow(settings, str(clip), realtime=False, options=WindowOptions(**options))
         window.confirm = lambda title, text: True
         qtbot.addWidget(window)

@@ -10,7 +10,7 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from monitor.capture import sources
-from monitor.config import AlarmSettings
+from monitor.config import AlarmSettings, AudioSettings
 from monitor.signal.records import CAMERA_LOST, MEDIUM, NO_FACE, PAIN
 from monitor.store import queries
 from monitor.store.database import open_database
@@ -45,6 +45,9 @@ def test_demo_episode_alarm_acknowledge_and_end(qtbot, open_window, episode_clip
     tile = window.alarm_bar.tiles[0]
     assert tile.kind == PAIN and tile.priority == MEDIUM and tile.title.startswith("!! PAIN EXPRESSION")
     assert tile.flashing and not tile.technical
+    # the clip carries the demo's crying on its sound track: the tile names both cues
+    qtbot.waitUntil(lambda: "cues: face + cry" in window.alarm_bar.tiles[0].detail, timeout=10_000)
+    assert window.cues.row("CRY").word == "CRYING"
     qtbot.waitUntil(lambda: "medium" in window.sound.names_played()[1:], timeout=5_000)  # [0]: self-test
 
     # closing with an active alarm asks first; "no" keeps monitoring, and both are audited
@@ -73,7 +76,7 @@ def test_demo_episode_alarm_acknowledge_and_end(qtbot, open_window, episode_clip
     engine, session = stored(window)
     assert session.end_reason == "source_ended"
     (row,) = queries.episodes(engine, session.id)
-    assert row.ack_by == "Anna R." and row.end_reason == "resolved"
+    assert row.ack_by == "Anna R." and row.end_reason == "resolved" and row.cues == "face+cry"
     acks = [e for e in queries.events(engine, session.id) if e.transition == "acknowledged"]
     assert [(e.kind, e.user) for e in acks] == [(PAIN, "Anna R.")]
     actions = {a.action: json.loads(a.detail_json) for a in queries.audit(engine)}
@@ -164,13 +167,15 @@ class FakeCamera:
         self._frames = []
 
 
-def test_unplugged_camera_raises_camera_lost_from_watchdog_ticks(qtbot, open_window, monkeypatch):
+def test_unplugged_camera_raises_camera_lost_from_watchdog_ticks(qtbot, open_window, monkeypatch,
+                                                                 settings):
     frames = demo_frames(0.0, 2.0)
     cameras = iter([FakeCamera(frames)])
     monkeypatch.setattr(sources, "_open_capture", lambda target, settings: next(cameras, FakeCamera([])))
-    window = open_window("camera:0")
+    no_microphone = settings.model_copy(update={"audio": AudioSettings(input="none")})
+    window = open_window("camera:0", settings=no_microphone)  # this cot has a camera only
     qtbot.waitUntil(lambda: window.info is not None and window.last_update is not None, timeout=120_000)
-    assert window.info.live
+    assert window.info.live and window.cues.row("CRY").word == "NO MICROPHONE"
     qtbot.waitUntil(lambda: any(a.kind == CAMERA_LOST for a in window.snapshot.alarms), timeout=60_000)
     tile = next(t for t in window.alarm_bar.tiles if t.kind == CAMERA_LOST)
     assert tile.technical and tile.title == "!! CAMERA LOST" and "check the camera" in tile.detail
@@ -197,7 +202,7 @@ def test_a_bad_source_says_why_then_a_new_source_and_a_new_patient_restart_monit
     qtbot.waitUntil(lambda: window.info is not None and window.info.session_id != first, timeout=120_000)
     assert window.encounter_id != encounter and window.settings.alarms == AlarmSettings()
     assert window.marker_label.text() == "" and window.trend.episode_spans() == []
-    assert len(window.trend.getPlotItem().items) == 4  # S curve and three threshold lines survive
+    assert len(window.trend.getPlotItem().items) == 5  # S and C curves, three threshold lines survive
     engine, session = stored(window)
     assert session.encounter_id == window.encounter_id
     assert queries.get_session(engine, first).end_reason == "stopped_by_user"

@@ -42,16 +42,13 @@ class TrendStrip(pg.PlotWidget):
         step = 5 if minutes > 5 else 1
         major = [(-m, f"{m:g} min ago") for m in range(step, int(minutes) + 1, step)] + [(0.0, "now")]
         plot.getAxis("bottom").setTicks([major, [(-m, "") for m in range(1, int(minutes) + 1)]])
-        plot.setLabel("left", "S, cry C")
+        plot.setLabel("left", f"<span style='color:{style.TEXT.name()}'>S face</span>, "
+                              f"<span style='color:{style.CRY_COLOUR.name()}'>C cry</span>")
         for axis in ("left", "bottom"):
             plot.getAxis(axis).setTextPen(style.DIM_TEXT)
             plot.getAxis(axis).setPen(style.DIM_TEXT)
-        plot.addLegend(offset=(-8, 2), labelTextColor=style.TEXT, labelTextSize="9pt",
-                       brush=pg.mkBrush(style.PANEL), colCount=2)
-        self._curve = plot.plot([], [], pen=pg.mkPen(style.TEXT, width=2), connect="finite",
-                                name="S face")
-        self._cry = plot.plot([], [], pen=pg.mkPen(style.CRY_COLOUR, width=2), connect="finite",
-                              name="C cry")
+        self._curve = plot.plot([], [], pen=pg.mkPen(style.TEXT, width=2), connect="finite")
+        self._cry = plot.plot([], [], pen=pg.mkPen(style.CRY_COLOUR, width=2), connect="finite")
         self._lines: dict[str, pg.InfiniteLine] = {}
         for name, colour, dash in (("t_high", style.PRIORITY_COLOUR["high"], Qt.PenStyle.DotLine),
                                    ("t_on", style.BAND_COLOUR[2], Qt.PenStyle.DashLine),

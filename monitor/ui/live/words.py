@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from monitor.signal.records import (CAMERA_LOST, MODEL_ERROR, NO_FACE, PAIN, PIPELINE_STALLED,
-                                    POOR_SIGNAL, STORAGE_FAILING, SYMBOL)
+from monitor.signal.records import (CAMERA_LOST, CRYING, MICROPHONE_LOST, MODEL_ERROR, NO_FACE,
+                                    PAIN, PIPELINE_STALLED, POOR_SIGNAL, STORAGE_FAILING, SYMBOL)
 
 TITLE = "FACIAL EXPRESSION ESTIMATE"
 DISCLAIMER = "estimate from the face, not a clinical assessment"
 
 KIND = {
     PAIN: "PAIN EXPRESSION",
+    CRYING: "CRYING",
+    MICROPHONE_LOST: "MICROPHONE LOST",
     CAMERA_LOST: "CAMERA LOST",
     PIPELINE_STALLED: "ANALYSIS STALLED",
     MODEL_ERROR: "MODEL ERROR",
@@ -22,6 +24,8 @@ KIND = {
 # What the nurse should do.
 ADVICE = {
     PAIN: "check the infant",
+    CRYING: "the infant is heard crying: check the infant",
+    MICROPHONE_LOST: "check the microphone cable; crying cannot be heard",
     CAMERA_LOST: "check the camera cable and power",
     PIPELINE_STALLED: "frames wait for a score; the computer is overloaded",
     MODEL_ERROR: "no scores; restart the monitor or call support",
