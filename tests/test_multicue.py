@@ -59,12 +59,16 @@ def test_a_still_pain_face_in_a_quiet_room_raises_no_medium_alarm(face_frames, s
     assert all(e.cues == "face" and e.max_priority == "low" for e in summary.episodes.values())
 
 
-def test_the_same_face_with_crying_raises_pain_with_both_cues(face_frames, shared_data: Path,
-                                                               tmp_path: Path):
+@pytest.fixture(scope="module")
+def crying_run(face_frames, shared_data: Path, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("crying")
     sound = sound_track(shared_data, SECONDS, CRYING)
-    clip = write_clip(tmp_path / "crying.mp4", face_frames, FPS, sound)
-    db = tmp_path / "crying.db"
-    summary = _run(clip, db)
+    clip = write_clip(folder / "crying.mp4", face_frames, FPS, sound)
+    return _run(clip, folder / "crying.db"), folder / "crying.db"
+
+
+def test_the_same_face_with_crying_raises_pain_with_both_cues(crying_run):
+    summary, db = crying_run
     medium = [e for e in _alarm_events(db) if e[1] == "PAIN" and e[2] in ("medium", "high")
               and e[3] in ("raised", "escalated")]
     assert medium, _alarm_events(db)
@@ -72,6 +76,33 @@ def test_the_same_face_with_crying_raises_pain_with_both_cues(face_frames, share
     assert any("cry" in e.cues for e in summary.episodes.values())
     assert not [e for e in _alarm_events(db) if e[1] == "CRYING" and e[3] == "raised"], \
         "a cry already part of the PAIN alarm raises no second alarm"
+
+
+def test_cry_seconds_are_stored_where_the_crying_is(crying_run):
+    """A window is stored at the second of its end; one 0.975 s window every 0.48 s hop, so the
+    crying laid in from 15 s to 50 s shows from second 15 or 16 to second 50 or 51."""
+    summary, db = crying_run
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT t, c, cry_max FROM sample ORDER BY t").fetchall()
+    assert all(c is not None for _, c, _ in rows[2:]), "with a sound track C is known"
+    crying = [t for t, _, cry_max in rows if cry_max is not None and cry_max >= 0.05]
+    start, end = CRYING
+    assert start <= crying[0] <= start + 0.975 + 0.48
+    assert end <= crying[-1] <= end + 0.975 + 0.48
+    assert len(crying) >= 0.9 * (end - start)
+    assert summary.crying_s == pytest.approx(end - start, abs=6.0)
+
+
+def test_a_clip_without_sound_is_no_microphone_and_still_scores_faces(face_frames, tmp_path: Path):
+    clip = write_clip(tmp_path / "silent.mp4", face_frames[:200], FPS, None)
+    db = tmp_path / "silent.db"
+    summary = _run(clip, db)
+    assert summary.audio is None and summary.frames_scored >= 190
+    with sqlite3.connect(db) as conn:
+        (audio,) = conn.execute("SELECT audio FROM monitoring_session").fetchone()
+        cues = conn.execute("SELECT count(*), count(c), count(cry_max) FROM sample").fetchone()
+    assert audio is None
+    assert cues[0] >= 19 and cues[1:] == (0, 0), "no microphone: C unknown, never 0"
 
 
 def test_crying_without_a_face_raises_crying_and_no_pain(shared_data: Path, tmp_path: Path):
