@@ -244,7 +244,7 @@ def _legend(d: SessionData, width: float) -> Drawing:
     rows: list[list[tuple[str, object, str, float]]] = [[]]
     x = 34.0
     for kind, colour, text in items:  # wrapped onto a second row when the page is too narrow
-        step = 26 + len(text) * 3.4
+        step = 26 + len(text) * 3.8
         if rows[-1] and x + step > width:
             rows.append([])
             x = 34.0

@@ -58,7 +58,7 @@ class Timeline(QWidget):
         self.plot.setYRange(0.0, 1.05, padding=0)
         self.plot.setLabel("left", "S, F (0-1)")
         self.plot.showGrid(x=True, y=False, alpha=0.15)
-        self.cry = self._lane("cry C", (0.0, 1.0), self._axes[1])
+        self.cry = self._lane("cry C", (-0.1, 1.15), self._axes[1])  # room between the labels
         self.movement = self._lane("movement", (-0.3, 2.3), self._axes[2])
         self.movement.setFixedHeight(CUE_HEIGHT + TIME_LABELS_PX)
         self.cry.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
