@@ -23,6 +23,7 @@ from monitor.pipeline.hearing import Hearing
 from monitor.pipeline.recorder import Recorder
 from monitor.pipeline.results import FrameResult, Summary
 from monitor.signal.actions import UserAction
+from monitor.signal.cry import CryWindow
 from monitor.signal.engine import AlarmEngine
 from monitor.signal.records import (CAMERA_LOST, MICROPHONE_LOST, MODEL_ERROR, PIPELINE_STALLED,
                                     STORAGE_BUFFER_HALF,
@@ -65,6 +66,7 @@ class Channel:
         self.hearing = hearing  # None: no sound to hear (the cry cue stays "no microphone")
         self.microphone = microphone
         self.meter = MovementMeter(settings.vision.cot_region, settings.movement)
+        self._windows: collections.deque[CryWindow] = collections.deque()  # scored, not yet due
         if hearing is None:
             self.engine.sound(0.0, False, "no microphone")
         elif source.live or microphone is not None:
@@ -132,6 +134,7 @@ class Channel:
         if status is FaceStatus.SCORED and p is None:
             status = FaceStatus.POOR_QUALITY
         with self.lock:
+            self._release_windows(packet.t)
             if observation.subject_changed:
                 self.engine.subject_changed(packet.t, observation.subject_detail)
             self.engine.movement(packet.t, movement.m, movement.unknown or "")
@@ -147,27 +150,22 @@ class Channel:
             self._on_frame(FrameResult(packet, observation, score, snapshot, latency))
 
     def hear(self, block: AudioBlock) -> None:
-        """A block of sound on the session clock: scored windows go to the engine and the record."""
-        self.summary.audio_blocks += 1
-        if self.hearing is None:
-            return
-        windows = self.hearing.hear(block)
-        if not windows:
-            return
-        with self.lock:
-            for window in windows:
-                self.engine.cry_window(window)
-                self.recorder.sound(TraceWindow(window.t, window.baby_cry, window.sobbing,
-                                                window.whimper, window.dbfs))
-            self._drain()
+        """A block of sound on the session clock; its scored windows wait for the picture's time.
 
-    def idle(self) -> None:
-        """No input within the tick: time still passes (a blind monitor raises CAMERA_LOST)."""
-        with self.lock:
-            self.engine.tick(self.now())
-            snapshot = self.engine.snapshot()
-        if self._on_tick:
-            self._on_tick(snapshot)
+        A file's sound is demuxed a little ahead of its frames, and a window is complete only at
+        its end: it reaches the engine once the session time passes that end, so frames are
+        never handled as late and a replay of the stored trace meets the same order."""
+        self.summary.audio_blocks += 1
+        if self.hearing is not None:
+            self._windows.extend(self.hearing.hear(block))
+
+    def _release_windows(self, until: float | None) -> None:
+        """Scored windows ending by `until` (all with None) into the engine and the record."""
+        while self._windows and (until is None or self._windows[0].t <= until):
+            window = self._windows.popleft()
+            self.engine.cry_window(window)
+            self.recorder.sound(TraceWindow(window.t, window.baby_cry, window.sobbing,
+                                            window.whimper, window.dbfs))
 
     def listen(self) -> None:
         """Sound from the microphone, if this channel has one (a file's track comes with its frames)."""
@@ -224,7 +222,8 @@ class Channel:
         log.info("session %d ending: %s after %d frames%s", self.summary.session_id, end_reason,
                  self.summary.frames, f" ({detail})" if detail else "")
         with self.lock:
-            t_end = self.now()
+            self._release_windows(None)
+            t_end = max(self.now(), self.engine.snapshot().t)
             self.engine.end_session(t_end, "crashed" if end_reason == SessionEnd.CRASHED
                                     else "session_ended")
             self._drain()

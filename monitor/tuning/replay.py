@@ -1,13 +1,18 @@
-"""A stored session's inputs (frames and user actions) replayed through the alarm engine.
+"""A stored session's inputs replayed through the alarm engine: frames with their movement
+readings, sound windows, subject changes and user actions.
 
 Reuses the engine-driving code of `monitor.signal.trace`, so a stored session and a CSV trace are
-replayed by the same rules. User actions are re-applied at their stored times; mid-session
-settings changes are not (the replay runs one set of settings throughout) and are listed instead.
+replayed by the same rules. The cues are re-derived from the stored raw inputs (each window's
+crying scores and loudness, each frame's m) with the session's own [audio] and [movement]
+settings, so the alarms settings under test decide as they would have live. User actions are
+re-applied at their stored times; mid-session settings changes are not (the replay runs one set
+of settings throughout) and are listed instead.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -15,11 +20,12 @@ from sqlalchemy import Engine
 from monitor.config import AlarmSettings, Settings, from_stored
 from monitor.errors import MonitorError
 from monitor.packets import FaceStatus
+from monitor.signal.cry import CryWindow
 from monitor.signal.engine import AlarmEngine
 from monitor.signal.records import AlarmEvent, EpisodeRecord
 from monitor.signal.trace import apply_row, collect_output
 from monitor.store import queries
-from monitor.store.trace import TraceFrame
+from monitor.store.trace import TraceFrame, TraceWindow
 
 # stored event transition -> trace kind (monitor.signal.trace vocabulary)
 USER_ACTIONS = {"acknowledged": "ack", "audio_paused": "audio_pause",
@@ -37,6 +43,9 @@ class StoredSession:
     id: int
     settings: Settings
     frames: list[TraceFrame]
+    windows: list[TraceWindow]  # scored sound windows; empty without a microphone
+    heard: bool  # the session had sound (a microphone or a sound track)
+    subject_changes: list[tuple[float, str]]
     actions: list[Row]
     end_t: float
     not_replayed: list[str]
@@ -56,24 +65,39 @@ def load_session(engine: Engine, session_id: int) -> StoredSession:
     events = queries.events(engine, session_id)
     actions, not_replayed = _user_actions(events)
     ended = [e.t for e in events if e.kind == "SESSION" and e.transition == "ended"]
+    subject_changes = [(e.t, e.detail or "") for e in events
+                       if e.kind == "SUBJECT" and e.transition == "subject_changed"]
     return StoredSession(
         id=session_id, settings=from_stored(session.settings_json), frames=frames,
-        actions=actions, end_t=ended[-1] if ended else frames[-1].t, not_replayed=not_replayed,
+        windows=queries.sound_trace(engine, session_id), heard=session.audio is not None,
+        subject_changes=subject_changes, actions=actions, end_t=ended[-1] if ended else frames[-1].t, not_replayed=not_replayed,
         episodes=[_stored_episode(row) for row in queries.episodes(engine, session_id)])
 
 
 def replay(session: StoredSession, settings: AlarmSettings) -> list[EpisodeRecord]:
-    """The episodes these settings would have recorded over the same frames and user actions."""
-    frames: list[tuple[float, int, Row]] = [
-        (f.t, 0, (f.t, "p", f.p, "") if f.status is FaceStatus.SCORED else (f.t, f.status.value, None, ""))
-        for f in session.frames]
-    # A user action ran after the frame it followed (the runner's loop order), hence the 1.
-    timeline = sorted(frames + [(row[0], 1, row) for row in session.actions], key=lambda x: x[:2])
-    engine = AlarmEngine(settings, start_t=0.0)
+    """The episodes these settings would have recorded over the same inputs and user actions."""
+    # The pipeline's order within one instant: sound windows ending by then, a subject change,
+    # the frame's movement, the frame; a user action after the frame it followed.
+    timeline: list[tuple[float, int, Callable[[AlarmEngine], None]]] = []
+    for w in session.windows:
+        timeline.append((w.t, 0, lambda e, w=w: e.cry_window(CryWindow(*w))))
+    for t, detail in session.subject_changes:
+        timeline.append((t, 1, lambda e, t=t, d=detail: e.subject_changed(t, d)))
+    for f in session.frames:
+        timeline.append((f.t, 2, lambda e, f=f: e.movement(f.t, f.m, "" if f.m is not None
+                                                            else "unknown when recorded")))
+        row = (f.t, "p", f.p, "") if f.status is FaceStatus.SCORED else (f.t, f.status.value, None, "")
+        timeline.append((f.t, 3, lambda e, row=row: apply_row(e, *row)))
+    for row in session.actions:
+        timeline.append((row[0], 4, lambda e, row=row: apply_row(e, *row)))
+    timeline.sort(key=lambda item: item[:2])
+    engine = AlarmEngine(settings, start_t=0.0, audio=session.settings.audio,
+                         movement=session.settings.movement)
+    engine.sound(0.0, session.heard, "" if session.heard else "no microphone")
     events: list[AlarmEvent] = []
     episodes: dict[int, EpisodeRecord] = {}
-    for _, _, (t, kind, value, user) in timeline:
-        apply_row(engine, t, kind, value, user)
+    for _, _, step in timeline:
+        step(engine)
     engine.end_session(max(session.end_t, timeline[-1][0]))
     collect_output(engine, events, episodes)
     return [episodes[n] for n in sorted(episodes)]
@@ -101,4 +125,4 @@ def _stored_episode(row) -> EpisodeRecord:
         number=row.number, start=row.start_at, alarm_at=row.alarm_at, end=row.end_at,
         end_reason=row.end_reason, peak_s=row.peak_s, mean_s=row.mean_s, max_share=row.max_share,
         max_band=row.max_band, max_priority=row.max_priority, ack_at=row.ack_at, ack_by=row.ack_by,
-        mode=row.mode)
+        mode=row.mode, cues=row.cues or "face")

@@ -45,8 +45,9 @@ def synthetic(actions: list | None = None) -> StoredSession:
         else:
             high = 100 <= t < 160 or 300 <= t < 305 or 450 <= t < 520
             frames.append(TraceFrame(t, FaceStatus.SCORED, 0.95 if high else 0.05))
-    return StoredSession(id=0, settings=Settings(), frames=frames, actions=actions or [],
-                         end_t=600.0, not_replayed=[], episodes=[])
+    return StoredSession(id=0, settings=Settings(), frames=frames, windows=[], heard=False,
+                         subject_changes=[], actions=actions or [], end_t=600.0, not_replayed=[],
+                         episodes=[])
 
 
 SYNTHETIC_TRUTH = [Interval(100.0, 160.0, "pain"), Interval(300.0, 305.0, "brief grimace")]
