@@ -4,7 +4,7 @@
 #
 #   packaging/smoke.sh dist/painmon        (make bundle-check builds first if needed)
 #
-# Checks: --version and paths; `painmon cry` scores a shared ESC-10 infant cry high, a dog low
+# Checks: --version and paths; PortAudio and what it links are in the bundle; `painmon cry` scores a shared ESC-10 infant cry high, a dog low
 # and the demo clip's sound track (the cry model, PyAV's FFmpeg); `painmon run` of the demo clip
 # headless finds its one episode;
 # `painmon demo` opens the window under Xvfb, keeps running and closes cleanly on SIGTERM;
@@ -47,6 +47,13 @@ echo "== painmon paths"
 echo "== painmon-monitor --help (the window's program)"
 "$HOME/.local/lib/painmon/painmon-monitor" --help | grep -q -- "--kiosk" || fail "painmon-monitor is not the live window"
 
+echo "== PortAudio for the cot microphone: in the bundle, with everything it links"
+internal="$HOME/.local/lib/painmon/_internal"
+[ -f "$internal/libportaudio.so.2" ] || fail "the bundle has no libportaudio.so.2"
+LD_LIBRARY_PATH="$internal" ldd "$internal/libportaudio.so.2" > portaudio.ldd
+grep "libasound\|libjack" portaudio.ldd
+! grep "not found" portaudio.ldd || fail "PortAudio's libraries are incomplete"
+
 echo "== painmon cry --json: an infant cry, a dog, the demo clip's sound track"
 "$painmon" cry --json 3-152007-B-20.flac 1-100032-A-0.flac clip.mp4 > cry.json 2> cry.err \
     || { cat cry.err; fail "painmon cry"; }
@@ -63,6 +70,7 @@ start=$(date +%s)
 cat run.txt
 echo "(run took $(( $(date +%s) - start )) s)"
 grep -q "pain-expression episodes: 1" run.txt || fail "the demo clip's one episode was not found"
+grep -q "sound: .*crying [1-9]" run.txt || fail "the demo clip's sound track gave no crying seconds"
 
 echo "== painmon demo under Xvfb: 25 s, then SIGTERM"
 Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3> display.txt 2> xvfb.err &
