@@ -4,10 +4,11 @@
 #
 #   packaging/smoke.sh dist/painmon        (make bundle-check builds first if needed)
 #
-# Checks: --version and paths; PortAudio and what it links are in the bundle; `painmon cry` scores a shared ESC-10 infant cry high, a dog low
-# and the demo clip's sound track (the cry model, PyAV's FFmpeg); `painmon run` of the demo clip
-# headless finds its one episode;
-# `painmon demo` opens the window under Xvfb, keeps running and closes cleanly on SIGTERM;
+# Checks: --version and paths; PortAudio and what it links are in the bundle; `painmon cry`
+# scores a shared ESC-10 infant cry high, a dog low and the demo clip's sound track (the cry
+# model, PyAV's FFmpeg); `painmon run` of the demo clip headless finds its one episode and
+# crying seconds; `painmon demo` opens the window under Xvfb (no sound output: visual alarms
+# only), keeps running and closes cleanly on SIGTERM;
 # `painmon supervise` restarts a SIGKILLed monitor, whose session the next one closes `crashed`;
 # linux/install.sh puts the menu entry, autostart entry, unit and icons in place.
 set -eu
