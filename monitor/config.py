@@ -127,6 +127,12 @@ class VisionSettings(_Section):
         0.25, ge=0.1, le=30.0,
         description="forget a track unseen this long: guards against a face appearing beside the "
                     "subject, and re-acquires an occluded subject quickly")
+    reacquire_within_s: float = Field(
+        1.0, ge=0.5, le=60.0,
+        description="after the subject is lost, only a face near its last place is taken for this "
+                    "long (seconds unseen): another face elsewhere does not take over while the "
+                    "infant is briefly hidden; after it, the largest face is taken and recorded as "
+                    "a subject change")
     roi_margin: float = Field(0.6, ge=0.2, le=2.0,
                               description="tracking: search this many face sides around the last box")
     roi_face_px: int = Field(64, ge=24, le=200,
@@ -150,6 +156,8 @@ class VisionSettings(_Section):
                              "width and height: a smaller one cannot hold an infant's face")
         if self.min_brightness >= self.max_brightness:
             raise ValueError("min_brightness must be below max_brightness")
+        if self.reacquire_within_s <= self.track_lost_after_s:
+            raise ValueError("reacquire_within_s must be longer than track_lost_after_s")
         return self
 
 
@@ -343,6 +351,9 @@ class TuningSettings(_Section):
     t_on_grid: tuple[float, ...] = Field((0.5, 0.6, 0.7, 0.8), min_length=1)
     d_on_grid_s: tuple[float, ...] = Field((5.0, 10.0, 20.0, 30.0), min_length=1)
     tau_grid_s: tuple[float, ...] = Field((3.0,), min_length=1)
+    count_from: Literal["low", "medium"] = Field(
+        "low", description="the lowest PAIN priority that counts as an alarm: low counts face-only "
+                           "alarms too; medium only those a corroborating cue carried")
 
 
 class Settings(_Section):

@@ -143,7 +143,7 @@ def _evaluate(db, named: dict, args: argparse.Namespace) -> int:
     base = given or sessions[0][0].settings
     tuning = (given or Settings()).tuning
     result = score([(rec, replay(stored, (given or stored.settings).alarms)) for stored, rec in sessions],
-                   tuning.match_after_s)
+                   tuning.match_after_s, tuning.count_from)
     points = sweep(sessions, base.alarms, tuning) if args.sweep else []
     if points:
         plot(points, args.sweep, f"Alarm settings trade-off over {len(sessions)} session(s), "

@@ -75,14 +75,21 @@ def unknown_seconds(frames: list[TraceFrame], end_t: float, camera_lost_after_s:
     return max(end_t - covered, 0.0)
 
 
-def score(runs: list[tuple[Recording, list[EpisodeRecord]]], match_after_s: float) -> Scores:
-    """Add up hits, false alarms and times over recordings, each with the episodes it raised."""
+COUNTED = {"low": ("low", "medium", "high"), "medium": ("medium", "high")}
+
+
+def score(runs: list[tuple[Recording, list[EpisodeRecord]]], match_after_s: float,
+          count_from: str = "low") -> Scores:
+    """Add up hits, false alarms and times over recordings, each with the episodes it raised.
+
+    Only episodes that reached `count_from` or above are alarms (a face-only episode recorded at
+    priority "none" never is); an upgraded episode counts from its raise."""
     truth_events = hits = false_alarms = 0
     delays: list[float] = []
     alarm_s = unknown_s = monitored_s = 0.0
     for rec, episodes in runs:
         alarms = [(e.alarm_at, rec.duration_s if e.end is None else max(e.end, e.alarm_at))
-                  for e in episodes]
+                  for e in episodes if e.max_priority in COUNTED[count_from]]
         windows = [(i.start, i.end + match_after_s) for i in rec.truth]
         for start, until in windows:
             raised = [a for a, b in alarms if a <= until and b >= start]

@@ -36,7 +36,8 @@ def sweep(sessions: list[tuple[StoredSession, Recording]], base: AlarmSettings,
         except ValidationError as exc:
             raise MonitorError(f"sweep point tau {tau:g} s, T_on {t_on:g}, D_on {d_on:g} s is not a "
                                f"valid setting: {exc.errors()[0]['msg']}") from None
-        scores = score([(rec, replay(stored, settings)) for stored, rec in sessions], tuning.match_after_s)
+        scores = score([(rec, replay(stored, settings)) for stored, rec in sessions],
+                       tuning.match_after_s, tuning.count_from)
         points.append(Point(tau, t_on, d_on, scores,
                             (tau, t_on, d_on) == (base.tau_s, base.t_on, base.d_on_s)))
     return points

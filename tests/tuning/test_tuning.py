@@ -169,3 +169,18 @@ def test_export_truth_refuses_a_session_that_does_not_exist(tmp_path: Path, caps
     assert main(["export-truth", "--db", url, "--session", "42", "--out", str(out)]) == 2
     assert capsys.readouterr().err == "painmon: error: no session 42 in this database\n"
     assert not out.exists()
+
+
+def test_only_alarms_from_the_chosen_priority_count() -> None:
+    """A face-only episode at low counts with count_from low, not with medium; one recorded at
+    priority none (face_only_priority none) never counts."""
+    from dataclasses import replace
+
+    stored = synthetic()
+    truth = Recording("s", stored.end_t, 0.0, SYNTHETIC_TRUTH)
+    low = replay(stored, AlarmSettings())  # face only: the default face_only_priority low
+    assert low and all(e.max_priority == "low" for e in low)
+    assert score([(truth, low)], 15.0, "low").hits == 1
+    assert score([(truth, low)], 15.0, "medium").hits == 0
+    none = [replace(e, max_priority="none") for e in low]
+    assert score([(truth, none)], 15.0, "low").false_alarms == 0
