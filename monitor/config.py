@@ -128,11 +128,11 @@ class VisionSettings(_Section):
         description="forget a track unseen this long: guards against a face appearing beside the "
                     "subject, and re-acquires an occluded subject quickly")
     reacquire_within_s: float = Field(
-        1.0, ge=0.5, le=60.0,
+        1.0, ge=0.1, le=60.0,
         description="after the subject is lost, only a face near its last place is taken for this "
                     "long (seconds unseen): another face elsewhere does not take over while the "
                     "infant is briefly hidden; after it, the largest face is taken and recorded as "
-                    "a subject change")
+                    "a subject change (equal to track_lost_after_s: the largest face at once)")
     roi_margin: float = Field(0.6, ge=0.2, le=2.0,
                               description="tracking: search this many face sides around the last box")
     roi_face_px: int = Field(64, ge=24, le=200,
@@ -156,8 +156,8 @@ class VisionSettings(_Section):
                              "width and height: a smaller one cannot hold an infant's face")
         if self.min_brightness >= self.max_brightness:
             raise ValueError("min_brightness must be below max_brightness")
-        if self.reacquire_within_s <= self.track_lost_after_s:
-            raise ValueError("reacquire_within_s must be longer than track_lost_after_s")
+        if self.reacquire_within_s < self.track_lost_after_s:
+            raise ValueError("reacquire_within_s must be at least track_lost_after_s")
         return self
 
 

@@ -2,10 +2,12 @@
 
 The fast path: while a subject is tracked, MTCNN looks only in a region around its last box,
 scaled so the face is about `roi_face_px` wide, which skips most of the image pyramid. When the
-subject is not there, the whole cot region is searched on every frame until the track expires;
-while no face is tracked, the cot region is searched every `redetect_every_s` (frames between
+subject is not there, the whole cot region is searched on every frame until the track expires,
+and then while the lost subject may still return (`reacquire_within_s`: it is found on its first
+frame back); otherwise the cot region is searched every `redetect_every_s` (frames between
 searches are reported `no_face` without running the detector). For live sources the region
-search runs in the background (`background=True`), so no frame waits for it.
+search runs in the background (`background=True`), so no frame waits for it. Which face is the
+subject, and when a new one is a different person (`subject_changed`), is the tracker's choice.
 """
 
 from __future__ import annotations
@@ -85,13 +87,17 @@ class FaceFinder:
         measured = quality.measure(to_gray(image), box, subject.landmarks)
         reason = quality.verdict(measured, self._settings)
         status = FaceStatus.POOR_QUALITY if reason else FaceStatus.SCORED
+        change = self.tracker.change
         return FaceObservation(status, box=box, prob=subject.prob, landmarks=subject.landmarks,
-                               quality=measured, reason=reason, faces_seen=True)
+                               quality=measured, reason=reason, faces_seen=True,
+                               subject_changed=bool(change), subject_detail=change)
 
     def _search_due(self, t: float) -> bool:
-        """Always while a track exists but its face was not followed, or a background search may
-        have finished; at the cadence otherwise."""
+        """Always while a track exists but its face was not followed, while a lost subject may
+        still return, or when a background search may have finished; at the cadence otherwise."""
         if not self._fast or self.tracker.track is not None or self._last_search is None:
+            return True
+        if self.tracker.awaiting_return(t):
             return True
         if self._background and self._background.busy:
             return True
