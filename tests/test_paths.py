@@ -59,7 +59,8 @@ def test_a_broken_user_settings_file_is_named_in_the_error(folders: Path, capsys
 
 
 def test_the_log_file_is_private_and_records_a_refused_run(folders: Path, capsys) -> None:
-    assert main(["run", "--source", str(folders / "missing.mp4"), "--db", "sqlite://"]) == 2
+    assert main(["run", "--source", str(folders / "missing.mp4"),
+                 "--db", f"sqlite:///{folders / 'never.db'}"]) == 2
     log_file = paths.log_dir() / paths.LOG_FILENAME
     assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(log_file.parent.stat().st_mode) == 0o700

@@ -89,9 +89,19 @@ def cmd_run(args: argparse.Namespace, source: str, realtime: bool) -> int:
 
     settings = monitoring_settings(args)
     print(NOT_A_DEVICE, file=sys.stderr)
-    monitor = Monitor(settings, source, realtime=realtime, encounter_id=args.encounter)
-    previous = {sig: signal.signal(sig, lambda *_: monitor.stop()) for sig in STOP_SIGNALS}
+    stop_asked: list[int] = []  # a stop that comes while the models load is kept for the loop
+    monitor = None
+
+    def stop(number: int, _frame) -> None:
+        stop_asked.append(number)
+        if monitor is not None:
+            monitor.stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     try:
+        monitor = Monitor(settings, source, realtime=realtime, encounter_id=args.encounter)
+        if stop_asked:
+            monitor.stop()
         summary = monitor.run(on_progress=Progress())
     finally:
         for sig, handler in previous.items():

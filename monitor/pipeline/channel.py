@@ -167,6 +167,15 @@ class Channel:
             self.recorder.sound(TraceWindow(window.t, window.baby_cry, window.sobbing,
                                             window.whimper, window.dbfs))
 
+    def idle(self) -> None:
+        """No input within the tick: time still passes (a blind monitor raises CAMERA_LOST)."""
+        with self.lock:
+            self._release_windows(self.now())
+            self.engine.tick(self.now())
+            snapshot = self.engine.snapshot()
+        if self._on_tick:
+            self._on_tick(snapshot)
+
     def listen(self) -> None:
         """Sound from the microphone, if this channel has one (a file's track comes with its frames)."""
         if self.microphone is not None:

@@ -83,6 +83,7 @@ class Session:
             audio = (microphone.description if microphone is not None
                      else f"sound track of {Path(source_spec).name}"
                      if getattr(source, "has_audio", False) else None)
+            hearing = Hearing(self.cry_scorer()) if audio is not None else None  # before the row
             size = getattr(source, "frame_size", None)
             too_small = size and cot_region_too_small(settings.vision.cot_region, *size,
                                                       smallest_face_px(settings.vision))
@@ -123,7 +124,6 @@ class Session:
         summary = Summary(session_id, source.description, description,
                           self.scorer.device_description, self.scorer.name, audio=audio)
         recorder = Recorder(writer, self.clock, source.live, settings.store.trace_span_s)
-        hearing = Hearing(self.cry_scorer()) if audio is not None else None
         channel = Channel(settings, source, finder, recorder, self.clock, summary,
                           on_frame, on_tick, on_drain, on_watchdog, hearing, microphone)
         channel.database = database
