@@ -58,6 +58,7 @@ class FaceFinder:
         self._fast = fast
         self._background = BackgroundSearch(FaceDetector(settings, device)) if background else None
         self.tracker = SubjectTracker(settings)
+        self._size: tuple[int, int] | None = None  # the last frame's width and height
         self._last_search: float | None = None
         self.full_searches = 0
         self.roi_searches = 0
@@ -66,6 +67,9 @@ class FaceFinder:
     def observe(self, packet: FramePacket) -> FaceObservation:
         image = packet.image
         height, width = image.shape[:2]
+        if self._size is not None and self._size != (width, height):
+            self.tracker.rescale(width / self._size[0], height / self._size[1])
+        self._size = (width, height)
         smallest = smallest_face_px(self._settings)
         if cot_region_too_small(self._settings.cot_region, width, height, smallest):
             return FaceObservation(FaceStatus.NO_FACE, reason=FRAME_TOO_SMALL)

@@ -38,6 +38,19 @@ class SubjectTracker:
         self.change = ""  # why the latest choice is a different subject; "" when it is not
         self._others_seen = False  # faces seen while the subject was missing
 
+    def rescale(self, sx: float, sy: float) -> None:
+        """The picture changed size (a camera's mode change): the scene, and so the subject's
+        place in it, did not; its boxes follow the new pixel grid."""
+        def scaled(track: Track | None) -> Track | None:
+            if track is None:
+                return None
+            x0, y0, x1, y1 = track.box
+            return Track((x0 * sx, y0 * sy, x1 * sx, y1 * sy), track.last_seen)
+
+        same = self.last is self.track
+        self.track = scaled(self.track)
+        self.last = self.track if same else scaled(self.last)
+
     def fresh(self, t: float) -> bool:
         """A track seen recently enough to be continued (and searched for around its box)."""
         return self.track is not None and t - self.track.last_seen <= self._settings.track_lost_after_s
