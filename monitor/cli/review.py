@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _range(export)
     export.add_argument("--format", required=True, choices=FORMATS)
     export.add_argument("--out", required=True, type=Path,
-                        help="csv: a folder (episodes.csv, samples.csv, annotations.csv); "
+                        help="csv: a folder (episodes.csv, samples.csv, annotations.csv, events.csv); "
                              "pdf, fhir: a file")
     export.set_defaults(handler=cmd_export)
 

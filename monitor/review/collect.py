@@ -1,6 +1,7 @@
 """Gather what an export shows, once, for every format: the selected sessions with their episodes,
 annotations, per-second samples (S, F and the cry and movement cues), gaps and the thresholds that
-were in force, and the words every format uses for the cues.
+were in force, the events that change how the record reads (another face tracked, alarms paused,
+settings changed), and the words every format uses for the cues and those events.
 
 Nothing here depends on database ids (they differ between a bedside file and the central store),
 so the same record gives the same export from either.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Protocol
 
@@ -24,6 +25,7 @@ from monitor.config import (
 )
 from monitor.review import data
 from monitor.review.data import Gaps
+from monitor.signal.records import EventKind, Transition
 from monitor.store.queries import Record
 
 # What the episode columns mean, under the table on screen and on paper.
@@ -34,6 +36,10 @@ COLUMN_NOTE = ("Peak / mean S: smoothed pain-expression estimate (0-1) during th
                "movement: moving in the cot); each cue on its own, not a pain score.")
 NO_MICROPHONE = "no microphone"
 MOVEMENT_STATES = ("still", "moving", "vigorous")
+# Events listed beside the trace (alarm transitions are summed up in the episode table): a new
+# tracked face means S and F after it belong to another subject.
+LISTED_EVENTS = (EventKind.SUBJECT, EventKind.MODE, EventKind.SETTINGS)
+EVENT_NAMES = {Transition.SUBJECT_CHANGED: "tracked face changed"}
 
 
 def cue_words(cues: str | None) -> str:
@@ -49,6 +55,17 @@ def heard(session: Record) -> str:
     """What the session listened to (a microphone, a file's sound track), or "no microphone":
     without one, no cry in the record means nothing was heard, not that the infant was quiet."""
     return session.audio or NO_MICROPHONE
+
+
+def event_name(event: Record) -> str:
+    """What happened, in words (e.g. 'tracked face changed', 'procedure started')."""
+    return EVENT_NAMES.get(event.transition, event.transition.replace("_", " "))
+
+
+def event_text(event: Record) -> str:
+    """The name with its detail and who acted, on one line."""
+    text = event_name(event) + (f": {event.detail}" if event.detail else "")
+    return text + (f" ({event.user})" if event.user else "")
 
 
 class Progress(Protocol):
@@ -104,6 +121,7 @@ class SessionData:
     gaps: Gaps
     thresholds: Thresholds
     end_t: float  # session-clock end of the record
+    events: list[Record] = field(default_factory=list)  # LISTED_EVENTS, in time order
 
     def wall(self, t: float | None) -> datetime | None:
         return data.wall_time(self.session, t)
@@ -149,9 +167,12 @@ def collect(engine: Engine, settings: ReviewSettings, bed: str | None = None,
         samples = [s for s in recorded if data.in_range(session, s.t, s.t + 1.0, start, end)]
         notes = data.annotations(engine, [e.id for e in episodes]) if episodes else []
         found = data.gaps(session, recorded, settings)
+        events = [e for e in data.events(engine, session.id, LISTED_EVENTS)
+                  if data.in_range(session, e.t, e.t, start, end)]
         out.append(SessionData(
             session=session, episodes=episodes, annotations=notes, samples=samples,
             gaps=found, thresholds=Thresholds.of(session), end_t=data.record_end(recorded, found),
+            events=events,
         ))
     progress(len(sessions), len(sessions), "read")
     return out

@@ -153,10 +153,13 @@ def samples(engine: Engine, session_id: int) -> list[Record]:
         return _all(conn, query)
 
 
-def events(engine: Engine, session_id: int) -> list[Record]:
+def events(engine: Engine, session_id: int, kinds: Sequence[str] | None = None) -> list[Record]:
+    """A session's alarm events in time order (only these kinds, if given), with `episode`."""
     query = (select(EVENT, EPISODE.c.number.label("episode"))
              .outerjoin(EPISODE, EVENT.c.episode_id == EPISODE.c.id)
              .where(EVENT.c.session_id == session_id).order_by(EVENT.c.t, EVENT.c.id))
+    if kinds is not None:
+        query = query.where(EVENT.c.kind.in_([str(k) for k in kinds]))
     with engine.connect() as conn:
         return _all(conn, query)
 

@@ -1,4 +1,5 @@
-"""CSV export: a folder with episodes.csv, samples.csv and annotations.csv (columns: docs/REVIEW.md).
+"""CSV export: a folder with episodes.csv, samples.csv, annotations.csv and events.csv (columns:
+docs/REVIEW.md).
 
 Times are ISO 8601 with the zone's offset; numbers are written in full precision so that they
 parse back to the stored values; an empty cell is an unknown value, never zero. Every cell goes
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from monitor.csv_safe import SafeWriter
-from monitor.review.collect import Progress, SessionData, iso, no_progress
+from monitor.review.collect import Progress, SessionData, event_name, iso, no_progress
 from monitor.store.files import make_private_dirs, open_private
 
 EPISODE_COLUMNS = (
@@ -27,12 +28,15 @@ SAMPLE_COLUMNS = (
 ANNOTATION_COLUMNS = (
     "bed", "session_uid", "episode", "written_at", "author", "intervention", "nips", "comment",
 )
-FILES = ("episodes.csv", "samples.csv", "annotations.csv")
+EVENT_COLUMNS = (
+    "bed", "session_uid", "time", "t_s", "kind", "event", "what", "episode", "user", "detail",
+)
+FILES = ("episodes.csv", "samples.csv", "annotations.csv", "events.csv")
 
 
 def write_csv(sessions: list[SessionData], out: Path, zone: tzinfo,
               progress: Progress = no_progress) -> list[Path]:
-    """Write the three files into folder `out` (created); returns their paths."""
+    """Write the four files into folder `out` (created); returns their paths."""
     make_private_dirs(out)
     paths = [out / name for name in FILES]
     _write(paths[0], EPISODE_COLUMNS, (row for d in sessions for row in _episodes(d, zone)))
@@ -55,6 +59,10 @@ def write_csv(sessions: list[SessionData], out: Path, zone: tzinfo,
         [d.session.bed_label, d.session.uid, a.episode_number, iso(d.wall(a.t), zone),
          a.author, a.intervention, a.nips, a.comment]
         for d in sessions for a in d.annotations))
+    _write(paths[3], EVENT_COLUMNS, (
+        [d.session.bed_label, d.session.uid, iso(d.wall(e.t), zone), e.t, e.kind, e.transition,
+         event_name(e), e.episode, e.user, e.detail]
+        for d in sessions for e in d.events))
     progress(total, total, "samples written")
     return paths
 

@@ -1,6 +1,7 @@
 """FHIR R4 export: a `collection` Bundle with one Device per model and one Observation per episode
-(plus one per nurse's NIPS score), checked with fhir.resources before it is written. An episode's
-cues (face, cry, movement) are components of its Observation, each on its own: not a pain score.
+(plus one per nurse's NIPS score, and one per event that changes how the record reads, e.g. the
+tracked face changed), checked with fhir.resources before it is written. An episode's cues (face,
+cry, movement) are components of its Observation, each on its own: not a pain score.
 
 The infant is named only by the pseudonymous encounter id the monitor was given, as a Reference
 identifier: no name, birth date or other identifying data leaves the store. fhir.resources ships
@@ -20,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from monitor import __version__
-from monitor.review.collect import Progress, SessionData, cue_words, iso, no_progress
+from monitor.review.collect import (
+    Progress,
+    SessionData,
+    cue_words,
+    event_name,
+    iso,
+    no_progress,
+)
 from monitor.store.files import open_private
 from monitor.store.queries import Record
 
@@ -148,6 +156,27 @@ def _nips(d: SessionData, a: Record, zone: tzinfo, episode_url: str) -> dict[str
     }
 
 
+def _event(d: SessionData, e: Record, zone: tzinfo, device_url: str) -> dict[str, Any]:
+    """An event (e.g. `subject_changed`: S and F after it belong to another face) as an
+    Observation of its own, coded by its transition, with its detail as the value."""
+    name = event_name(e)
+    observation: dict[str, Any] = {
+        "resourceType": "Observation",
+        "identifier": [{"system": SESSION_SYSTEM,
+                        "value": f"{d.session.uid}/event/{e.t}/{e.transition}"}],
+        "status": "final",
+        "code": _code(e.transition.replace("_", "-"), name[:1].upper() + name[1:]),
+        "subject": _infant(d.session),
+        "effectiveDateTime": iso(d.wall(e.t), zone),
+        "device": {"reference": device_url},
+    }
+    if e.detail:
+        observation["valueString"] = e.detail
+    if e.user:
+        observation["performer"] = [{"display": e.user}]
+    return observation
+
+
 def build_bundle(sessions: list[SessionData], zone: tzinfo) -> dict[str, Any]:
     entries: list[dict[str, Any]] = []
     devices: dict[str, str] = {}
@@ -164,6 +193,9 @@ def build_bundle(sessions: list[SessionData], zone: tzinfo) -> dict[str, Any]:
                 if a.nips is not None:
                     entries.append({"fullUrl": _urn("nips", s.uid, e.number, a.t, a.author),
                                     "resource": _nips(d, a, zone, url)})
+        for e in d.events:
+            entries.append({"fullUrl": _urn("event", s.uid, e.t, e.transition),
+                            "resource": _event(d, e, zone, devices[key])})
     return {"resourceType": "Bundle", "type": "collection",
             "meta": {"tag": [{"system": CODES, "code": f"painmon-{__version__}"}]},
             "entry": entries}

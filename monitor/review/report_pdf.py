@@ -4,8 +4,10 @@ Each page: who/where/when (bed, pseudonymous encounter, times in the display zon
 heard), the trend of S and F with the alarm thresholds and the cry cue C, episodes shaded, and
 the stretches where the face was not seen or the monitor was not running drawn differently from
 calm; under it a movement lane (still / moving / vigorous, blank where unknown); then the episode
-table with the cues of each episode, and the nurses' annotations. Drawn with reportlab's own graphics; built `invariant` so that the same
-record gives the same bytes.
+table with the cues of each episode, and the nurses' annotations; when the session has events that
+change how the trace reads (another face tracked, a procedure, settings changed), a dashed line
+marks each on the trend and a table lists them. Drawn with reportlab's own graphics; built
+`invariant` so that the same record gives the same bytes.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from monitor.review.collect import (
     Progress,
     SessionData,
     cue_words,
+    event_name,
     no_progress,
 )
 from monitor.store.files import open_private
@@ -53,6 +56,7 @@ LANE_H = 9.0  # points: the movement lane under the trend
 EPISODE_COLOUR = colors.HexColor("#f4b6b6")
 UNKNOWN_COLOUR = colors.HexColor("#d9d9d9")
 NOT_RUNNING_COLOUR = colors.HexColor("#555555")
+EVENT_COLOUR = colors.HexColor("#5b2c6f")
 TICK_STEPS_S = (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200)
 # PIPP-R-style band of the pain-face share F (ALARMS.md)
 FACE_BANDS = {0: "0 (<10%)", 1: "1 (10-39%)", 2: "2 (40-69%)", 3: "3 (70%+)"}
@@ -125,6 +129,7 @@ def _page(d: SessionData, zone: tzinfo, st: dict[str, ParagraphStyle], width: fl
         Paragraph(COLUMN_NOTE, st["Small"]),
         Paragraph(f"Annotations ({len(d.annotations)})", st["Head"]),
         _annotation_table(d, zone, st, width),
+        *_events(d, zone, st, width),
         Spacer(1, 4),
         Paragraph(DISCLAIMER, st["Small"]),
     ]
@@ -192,6 +197,11 @@ def _trend(d: SessionData, zone: tzinfo, width: float) -> Drawing:
             if len(run) >= 2:
                 drawing.add(PolyLine([c for t, v in run for c in (x(t), y(v))],
                                      strokeColor=colour, strokeWidth=1.1))
+    for e in d.events:
+        drawing.add(Line(x(e.t), bottom, x(e.t), bottom + plot_h, strokeColor=EVENT_COLOUR,
+                         strokeWidth=0.9, strokeDashArray=[3, 1.5]))
+        drawing.add(String(x(e.t) + 2, bottom + 3, event_name(e), fontSize=6.5,
+                           fillColor=EVENT_COLOUR))
     _movement_lane(drawing, d, x, left, plot_w, axis_h + 1.0)
     step = _ticks(t_end)
     origin = d.wall(0.0).astimezone(zone)
@@ -240,7 +250,8 @@ def _legend(d: SessionData, width: float) -> Drawing:
              ("box", colors.white, "movement unknown"),
              ("box", EPISODE_COLOUR, "episode"),
              ("box", UNKNOWN_COLOUR, "face not seen / poor image (unknown, not calm)"),
-             ("box", NOT_RUNNING_COLOUR, "monitor not running")]
+             ("box", NOT_RUNNING_COLOUR, "monitor not running"),
+             *([("line", EVENT_COLOUR, "event (listed below)")] if d.events else [])]
     rows: list[list[tuple[str, object, str, float]]] = [[]]
     x = 34.0
     for kind, colour, text in items:  # wrapped onto a second row when the page is too narrow
@@ -310,6 +321,20 @@ def _annotation_table(d: SessionData, zone: tzinfo, st: dict, width: float) -> T
         rows.append(["", Paragraph("no annotations yet", st["Cell"]), "", "", "", ""])
     fractions = [0.07, 0.13, 0.13, 0.15, 0.06, 0.46]
     return _table(rows, [f * width for f in fractions])
+
+
+def _events(d: SessionData, zone: tzinfo, st: dict, width: float) -> list:
+    """The heading and table of the session's events; nothing when it has none."""
+    if not d.events:
+        return []
+    rows: list[list] = [["time", "event", "by", "detail"]]
+    for e in d.events:
+        rows.append([f"{d.wall(e.t).astimezone(zone):%Y-%m-%d %H:%M:%S}", event_name(e),
+                     Paragraph(_escape(e.user or "-"), st["Cell"]),
+                     Paragraph(_escape(e.detail or ""), st["Cell"])])
+    fractions = [0.13, 0.17, 0.12, 0.58]
+    return [Paragraph(f"Events ({len(d.events)})", st["Head"]),
+            _table(rows, [f * width for f in fractions])]
 
 
 def _num(value: float | None) -> str:

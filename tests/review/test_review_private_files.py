@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import main
+from monitor.review.export_csv import FILES
 from monitor.store.database import open_database
 from review_helpers import write_night
 
@@ -34,7 +35,7 @@ def test_exports_are_private(url: str, tmp_path: Path, fmt: str, out: str) -> No
     target = tmp_path / out
     assert main(["export", "--db", url, "--format", fmt, "--out", str(target)]) == 0
     files = sorted(target.iterdir()) if fmt == "csv" else [target]
-    assert len(files) == (3 if fmt == "csv" else 1)
+    assert len(files) == (len(FILES) if fmt == "csv" else 1)
     assert {_mode(f) for f in files} == {0o600}
     assert _mode(tmp_path / "exports") == 0o700, "a folder the export creates is private"
 

@@ -1,6 +1,8 @@
 """The review timeline: S and F over wall-clock time with the alarm thresholds, episodes shaded,
 and the two kinds of gap drawn so that neither can be mistaken for calm; under it, on the same
-time axis, the cry cue C and the movement state, each greyed where it was unknown.
+time axis, the cry cue C and the movement state, each greyed where it was unknown. Events that
+change how the trace reads (another face tracked, a procedure, settings changed) are marked
+where they happened, named on the marker, with their detail as its tooltip.
 
 Mouse wheel zooms and dragging pans the time axis (the value axes stay fixed).
 """
@@ -15,12 +17,13 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QBrush, QColor
 from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from monitor.review.collect import MOVEMENT_STATES, SessionData
+from monitor.review.collect import MOVEMENT_STATES, SessionData, event_name, event_text
 
 S_COLOUR = "#1f4e9c"
 F_COLOUR = "#d9822b"
 C_COLOUR = "#7b3fb5"
 M_COLOUR = "#2e7d6b"
+EVENT_COLOUR = "#5b2c6f"
 EPISODE_BRUSH = QColor(230, 90, 90, 70)
 UNKNOWN_BRUSH = QColor(150, 150, 150, 110)
 NOT_RUNNING = QColor(60, 60, 60, 200)
@@ -43,6 +46,8 @@ def _legend_html() -> str:
         swatch("#e8a0a0", "episode"),
         swatch("#b4b4b4", "unknown, not calm: face not seen / poor image; no sound; camera moving"),
         swatch("#3c3c3c", "monitor not running (hatched)"),
+        f'<span style="color:{EVENT_COLOUR}">&#9550;</span>&nbsp;event (another face tracked, '
+        "procedure, settings)",
     ])
 
 
@@ -79,6 +84,7 @@ class Timeline(QWidget):
         layout.addWidget(legend)
         self._origin = 0.0
         self._end = 1.0
+        self.markers: list[pg.InfiniteLine] = []  # the events shown, in time order
 
     def _lane(self, name: str, y_range: tuple[float, float], axis: pg.DateAxisItem) -> pg.PlotWidget:
         """A short plot under the S trace that follows its time axis."""
@@ -128,6 +134,7 @@ class Timeline(QWidget):
                                for row in d.samples], dtype=float)
             self.plot.plot(t, values, pen=pg.mkPen(colour, width=2), connect="finite")
         self._show_cues(d, t)
+        self._show_events(d)
         self.plot.setLimits(xMin=self._origin - 5, xMax=self._origin + self._end + 5,
                             minXRange=5)
         self.show_all()
@@ -166,6 +173,20 @@ class Timeline(QWidget):
             ys += [level, level]
         self.movement.plot(np.array(xs), np.array(ys, dtype=float), pen=pg.mkPen(M_COLOUR, width=2),
                            connect="finite")
+
+    def _show_events(self, d: SessionData) -> None:
+        """A dashed vertical line per event, its name at the top and the detail as the tooltip."""
+        self.markers = []
+        for e in d.events:
+            line = pg.InfiniteLine(pos=self._origin + e.t, angle=90, movable=False,
+                                   pen=pg.mkPen(EVENT_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
+                                   label=event_name(e),
+                                   labelOpts={"position": 0.9, "color": EVENT_COLOUR,
+                                              "fill": (255, 255, 255, 200),
+                                              "anchors": [(0, 0.5), (0, 0.5)]})
+            line.setToolTip(event_text(e))
+            self.plot.addItem(line)
+            self.markers.append(line)
 
     def cue_items(self) -> dict[str, list]:
         """What each cue lane draws (curves, bands, notes), for tests and screenshots."""

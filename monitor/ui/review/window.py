@@ -43,7 +43,8 @@ from sqlalchemy import Engine
 from monitor.config import ReviewSettings
 from monitor.errors import MonitorError
 from monitor.review import data
-from monitor.review.collect import COLUMN_NOTE, SessionData, Thresholds
+from monitor.review.collect import COLUMN_NOTE, LISTED_EVENTS, SessionData, Thresholds
+from monitor.signal.records import EventKind
 from monitor.store.queries import Record
 from monitor.ui.review.episodes import EpisodeFilter, EpisodeModel, duration_text
 from monitor.ui.review.timeline import Timeline
@@ -280,13 +281,16 @@ class ReviewWindow(QMainWindow):
             session=session, episodes=episodes,
             annotations=data.annotations(self.engine, [e.id for e in episodes]),
             samples=samples, gaps=found, thresholds=Thresholds.of(session),
-            end_t=data.record_end(samples, found))
+            end_t=data.record_end(samples, found),
+            events=data.events(self.engine, session.id, LISTED_EVENTS))
+        changes = sum(e.kind == EventKind.SUBJECT for e in self.session.events)
         start = session.started_at.astimezone(self.zone)
         self.heading.setText(
             f"<b>Bed {session.bed_label}</b> — encounter (pseudonym) {session.encounter_id or '—'}"
             f" — session from {start:%Y-%m-%d %H:%M:%S} ({start:%Z}), "
             f"{duration_text(self.session.end_t)} recorded, {len(episodes)} episode(s)"
-            f" — sound: {escape(self.session.heard)}")
+            f" — sound: {escape(self.session.heard)}"
+            + (f" — <b>tracked face changed {changes}×</b> (marked on the timeline)" if changes else ""))
         self.timeline.show_session(self.session)
         self.model.set_episodes(episodes)
         self._show_notes(None)
