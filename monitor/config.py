@@ -189,6 +189,10 @@ class MovementSettings(_Section):
                                description="M from this: moving (e.g. 0.2 % of the region at 0.1)")
     vigorous_from: float = Field(0.006, ge=0.0005, le=0.5,
                                  description="M from this: vigorous (e.g. 3 % of the region at 0.2)")
+    every_s: float = Field(
+        0.1, ge=0.0, le=0.5,
+        description="measure m at most this often (0: every frame): M is a level over seconds, "
+                    "and the meter compares frames about 0.1 s apart anyway")
 
     @model_validator(mode="after")
     def _check(self) -> "MovementSettings":

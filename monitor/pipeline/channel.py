@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 import queue
 import threading
 import time
@@ -31,7 +32,7 @@ from monitor.signal.records import (CAMERA_LOST, MICROPHONE_LOST, MODEL_ERROR, P
                                     Snapshot, Transition)
 from monitor.store.rows import EventRow
 from monitor.store.schema import SessionEnd
-from monitor.store.trace import TraceWindow
+from monitor.store.trace import UNKNOWN_M, TraceWindow
 from monitor.vision.finder import FaceFinder
 from monitor.vision.movement import MovementMeter, MovementReading
 
@@ -67,6 +68,7 @@ class Channel:
         self.microphone = microphone
         self.meter = MovementMeter(settings.vision.cot_region, settings.movement)
         self._windows: collections.deque[CryWindow] = collections.deque()  # scored, not yet due
+        self._next_move = -math.inf  # session time of the next movement reading
         if hearing is None:
             self.engine.sound(0.0, False, "no microphone")
         elif source.live or microphone is not None:
@@ -123,12 +125,16 @@ class Channel:
         with self.lock:
             self.engine.technical(t, MODEL_ERROR, error is not None, error or "")
 
-    def move(self, packet: FramePacket) -> MovementReading:
-        """The movement reading of one frame (optical flow in the cot region)."""
+    def move(self, packet: FramePacket) -> MovementReading | None:
+        """The movement reading of this frame (optical flow in the cot region), at most every
+        `movement.every_s`; None for the frames between."""
+        if packet.t < self._next_move - 1e-9:
+            return None
+        self._next_move = packet.t + self.settings.movement.every_s
         return self.meter.measure(packet.t, packet.image)
 
     def conclude(self, packet: FramePacket, observation: FaceObservation, p: float | None,
-                 movement: MovementReading) -> None:
+                 movement: MovementReading | None) -> None:
         """Signal, alarms, record and display for one frame; a face the model failed on is not scored."""
         status = observation.status
         if status is FaceStatus.SCORED and p is None:
@@ -137,11 +143,14 @@ class Channel:
             self._release_windows(packet.t)
             if observation.subject_changed:
                 self.engine.subject_changed(packet.t, observation.subject_detail)
-            self.engine.movement(packet.t, movement.m, movement.unknown or "")
+            m = None
+            if movement is not None:
+                self.engine.movement(packet.t, movement.m, movement.unknown or "")
+                m = UNKNOWN_M if movement.m is None else movement.m
             self.engine.frame(packet.t, status, p)
             snapshot = self.engine.snapshot()
             self._count(packet.t, status, snapshot)
-            self.recorder.frame(packet.t, status, p, movement.m, snapshot)
+            self.recorder.frame(packet.t, status, p, m, snapshot)
             self._drain()
         latency = self.clock.now() - packet.t if self.live else time.perf_counter() - self._read_at
         self.latencies.append(latency)

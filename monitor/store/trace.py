@@ -9,7 +9,9 @@
        float32 dbfs
 
 dt = t - t0, seconds from the row's t0. status: 0 scored, 1 no_face, 2 poor_quality (FaceStatus);
-p in [0, 1] when scored, NaN otherwise; m the movement reading, NaN when unknown. Times come back
+p in [0, 1] when scored, NaN otherwise; m the movement reading (>= 0), UNKNOWN_M (-1) when it was
+measured but could not be told (camera moving, ...), NaN when the frame was not measured (the
+meter runs at most every `movement.every_s`). Times come back
 as t0 + float32(dt): exact to about 4 microseconds over a 60 s span; t0 stays a float64 column.
 """
 
@@ -24,6 +26,7 @@ import numpy as np
 from monitor.packets import FaceStatus
 
 FRAMES_V1, FRAMES_V2, SOUND_V1 = 1, 2, 129
+UNKNOWN_M = -1.0  # a movement reading taken but unknown; None (stored NaN): not measured
 RECORD_V1 = np.dtype([("dt", "<f4"), ("status", "u1"), ("p", "<f4")])  # packed: 9 bytes
 RECORD_V2 = np.dtype([("dt", "<f4"), ("status", "u1"), ("p", "<f4"), ("m", "<f4")])
 SOUND_RECORD = np.dtype([("dt", "<f4"), ("baby_cry", "<f4"), ("sobbing", "<f4"),
@@ -37,7 +40,7 @@ class TraceFrame(NamedTuple):
     t: float
     status: FaceStatus
     p: float | None
-    m: float | None = None  # movement reading; None when unknown (or not recorded, format 1)
+    m: float | None = None  # movement reading, UNKNOWN_M, or None: not measured (or format 1)
 
 
 class TraceWindow(NamedTuple):

@@ -25,7 +25,7 @@ from monitor.signal.engine import AlarmEngine
 from monitor.signal.records import AlarmEvent, EpisodeRecord
 from monitor.signal.trace import apply_row, collect_output
 from monitor.store import queries
-from monitor.store.trace import TraceFrame, TraceWindow
+from monitor.store.trace import UNKNOWN_M, TraceFrame, TraceWindow
 
 # stored event transition -> trace kind (monitor.signal.trace vocabulary)
 USER_ACTIONS = {"acknowledged": "ack", "audio_paused": "audio_pause",
@@ -84,8 +84,10 @@ def replay(session: StoredSession, settings: AlarmSettings) -> list[EpisodeRecor
     for t, detail in session.subject_changes:
         timeline.append((t, 1, lambda e, t=t, d=detail: e.subject_changed(t, d)))
     for f in session.frames:
-        timeline.append((f.t, 2, lambda e, f=f: e.movement(f.t, f.m, "" if f.m is not None
-                                                            else "unknown when recorded")))
+        if f.m is not None:  # a frame the meter measured (UNKNOWN_M: measured, unknown)
+            known = f.m != UNKNOWN_M
+            timeline.append((f.t, 2, lambda e, t=f.t, m=f.m, known=known: e.movement(
+                t, m if known else None, "" if known else "unknown when recorded")))
         row = (f.t, "p", f.p, "") if f.status is FaceStatus.SCORED else (f.t, f.status.value, None, "")
         timeline.append((f.t, 3, lambda e, row=row: apply_row(e, *row)))
     for row in session.actions:

@@ -2,10 +2,10 @@
 
 The fast path: while a subject is tracked, MTCNN looks only in a region around its last box,
 scaled so the face is about `roi_face_px` wide, which skips most of the image pyramid. When the
-subject is not there, the whole cot region is searched on every frame until the track expires,
-and then while the lost subject may still return (`reacquire_within_s`: it is found on its first
-frame back); otherwise the cot region is searched every `redetect_every_s` (frames between
-searches are reported `no_face` without running the detector). For live sources the region
+subject is not there, the whole cot region is searched on every frame until the track expires;
+then every `redetect_every_s` (frames between searches are reported `no_face` without running the
+detector), first around the lost subject's last place while it may still return
+(`reacquire_within_s`), so it is found within that cadence of its return. For live sources the region
 search runs in the background (`background=True`), so no frame waits for it. Which face is the
 subject, and when a new one is a different person (`subject_changed`), is the tracker's choice.
 """
@@ -81,9 +81,15 @@ class FaceFinder:
             seen_any = bool(detections)
             subject = self.tracker.choose(packet.t, detections)
         if subject is None and self._search_due(packet.t):
-            detections = self._search_region(packet.t, image, region)
-            seen_any = seen_any or bool(detections)
-            subject = self.tracker.choose(packet.t, detections)
+            if self._fast and self.tracker.awaiting_return(packet.t):
+                # a lost subject comes back where it was: look there first (cheap)
+                nearby = self._search_around(image, self.tracker.last.box, region)
+                seen_any = seen_any or bool(nearby)
+                subject = self.tracker.choose(packet.t, nearby)
+            if subject is None and not self.tracker.holding_out(packet.t):  # else: nobody to take
+                detections = self._search_region(packet.t, image, region)
+                seen_any = seen_any or bool(detections)
+                subject = self.tracker.choose(packet.t, detections)
         if subject is None:
             reason = "subject not seen" if seen_any else "no face found"
             return FaceObservation(FaceStatus.NO_FACE, reason=reason, faces_seen=seen_any)
@@ -97,11 +103,10 @@ class FaceFinder:
                                subject_changed=bool(change), subject_detail=change)
 
     def _search_due(self, t: float) -> bool:
-        """Always while a track exists but its face was not followed, while a lost subject may
-        still return, or when a background search may have finished; at the cadence otherwise."""
+        """Always while a track exists but its face was not followed, or when a background search
+        may have finished; at the cadence otherwise (a lost subject that returns to its place is
+        looked for there first, so it is found within `redetect_every_s`)."""
         if not self._fast or self.tracker.track is not None or self._last_search is None:
-            return True
-        if self.tracker.awaiting_return(t):
             return True
         if self._background and self._background.busy:
             return True

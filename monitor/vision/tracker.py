@@ -60,6 +60,11 @@ class SubjectTracker:
         return (self.last is not None and not self.fresh(t)
                 and t - self.last.last_seen <= self._settings.reacquire_within_s)
 
+    def holding_out(self, t: float) -> bool:
+        """Other faces were seen while the subject is missing, and it may still return: none of
+        them will be taken before `reacquire_within_s` has passed."""
+        return self._others_seen and self.awaiting_return(t)
+
     def choose(self, t: float, detections: list[Detection]) -> Detection | None:
         """The subject's detection in this frame, or None when the subject is not seen."""
         self.change = ""
