@@ -130,3 +130,31 @@ def test_a_clean_end_the_database_refused_is_applied_not_crashed(tmp_path: Path)
     session = queries.get_session(engine, session_id)
     assert (session.end_reason, session.frames) == ("stopped_by_user", 10)
     assert [a.action for a in queries.audit(engine)] == ["session_end_applied"]
+
+
+def test_each_session_gives_back_its_database_connections(crying_clip: Path, tmp_path: Path, scorer):
+    """A new Monitor per patient or source must not leave its SQLAlchemy engine's connections open
+    (each held the SQLite file and its -wal open for the life of the process)."""
+    from monitor.config import Settings, StoreSettings
+    from monitor.pipeline.runner import Monitor
+
+    db = tmp_path / "leak.db"
+
+    def open_files() -> int:
+        fds = Path("/proc/self/fd")
+        return sum(1 for fd in fds.iterdir()
+                   if str(db) in (os.readlink(fd) if fd.is_symlink() else ""))
+
+    for _ in range(3):
+        monitor = Monitor(Settings(store=StoreSettings(url=f"sqlite:///{db}")), str(crying_clip),
+                          scorer=scorer)
+        monitor.stop()  # one round is enough: the loop ends at once
+        monitor.run()
+    assert open_files() == 0
+
+
+def test_bench_refuses_no_sources(capsys):
+    with pytest.raises(SystemExit) as ended:
+        main(["bench", "--source", "x.mp4", "--sources", "0"])
+    assert ended.value.code == 2
+    assert "must be 1..64" in capsys.readouterr().err
