@@ -16,7 +16,7 @@ import torch
 from monitor.config import ScoringSettings
 from monitor.errors import MonitorError
 from monitor.scoring.cry_card import CRY_FIX, CryCard, read_cry_card, read_labels
-from monitor.scoring.device import choose_device, configure_cpu_threads, describe_device
+from monitor.scoring.device import LoadedOnDevice, choose_device, configure_cpu_threads
 from monitor.scoring.model import read_state_dict, read_verified_weights
 from monitor.scoring.scorer import ModelOutputError
 from monitor.scoring.yamnet_net import CryModel
@@ -88,7 +88,7 @@ def split_windows(signal: np.ndarray, window_samples: int = WINDOW_SAMPLES,
     return starts / sample_rate_hz, windows.astype(np.float32)
 
 
-class CryScorer:
+class CryScorer(LoadedOnDevice):
     """Loads the cry model once; scores (n, 15600) windows of 16 kHz sound in batches."""
 
     def __init__(self, settings: ScoringSettings, cpu_threads: int | None = None) -> None:
@@ -111,22 +111,6 @@ class CryScorer:
     def cue_labels(self) -> tuple[str, ...]:
         """The columns of `cry_scores`, in the card's cue order."""
         return tuple(c.label for c in self.card.output.cue)
-
-    @property
-    def sha256(self) -> str:
-        return self._model.sha256
-
-    @property
-    def name(self) -> str:
-        return self.card.model_id
-
-    @property
-    def device(self) -> torch.device:
-        return self._model.device
-
-    @property
-    def device_description(self) -> str:
-        return describe_device(self.device)
 
     def windows(self, signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """`split_windows` with the card's window, hop and sample rate."""

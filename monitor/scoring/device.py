@@ -54,3 +54,26 @@ def configure_cpu_threads(threads: int | None = None) -> int:
         raise MonitorError(f"cpu threads must be at least 1 (got {threads})")
     torch.set_num_threads(threads)
     return threads
+
+
+class LoadedOnDevice:
+    """What a session records of a scorer's model (its id, file hash and device); the scorer
+    keeps the loaded model as `_model` with `card.model_id`, `sha256` and `device`."""
+
+    _model: object
+
+    @property
+    def sha256(self) -> str:
+        return self._model.sha256
+
+    @property
+    def name(self) -> str:
+        return self._model.card.model_id
+
+    @property
+    def device(self) -> torch.device:
+        return self._model.device
+
+    @property
+    def device_description(self) -> str:
+        return describe_device(self.device)

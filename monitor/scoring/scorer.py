@@ -14,7 +14,7 @@ import torch
 from monitor.config import ScoringSettings
 from monitor.errors import MonitorError
 from monitor.scoring.card import ModelCard
-from monitor.scoring.device import choose_device, configure_cpu_threads, describe_device
+from monitor.scoring.device import LoadedOnDevice, choose_device, configure_cpu_threads
 from monitor.scoring.model import load_model
 from monitor.scoring.preprocess import Box, face_input
 
@@ -26,7 +26,7 @@ class ModelOutputError(MonitorError):
     """The network produced non-finite or impossible probabilities (faulty device or weights)."""
 
 
-class Scorer:
+class Scorer(LoadedOnDevice):
     """Loads the model once; `score` turns (frame, face box) pairs into pain probabilities."""
 
     def __init__(self, settings: ScoringSettings, cpu_threads: int | None = None) -> None:
@@ -44,22 +44,6 @@ class Scorer:
     @property
     def card(self) -> ModelCard:
         return self._model.card
-
-    @property
-    def sha256(self) -> str:
-        return self._model.sha256
-
-    @property
-    def name(self) -> str:
-        return self.card.model_id
-
-    @property
-    def device(self) -> torch.device:
-        return self._model.device
-
-    @property
-    def device_description(self) -> str:
-        return describe_device(self.device)
 
     def score(self, items: Sequence[tuple[np.ndarray, Box]]) -> np.ndarray:
         """(N,) float32 pain probability per (image, box): the summed pain_labels probability."""
