@@ -85,6 +85,8 @@ def test_demo_clip_gives_exactly_one_episode_in_its_window(tmp_path: Path):
     lo, hi = expected["end_window"]
     assert episode.end is not None and lo <= episode.end <= hi
     assert episode.end_reason == "resolved"
+    # its sound track cries while the picture does: the alarm is medium, carried by face + cry
+    assert (episode.max_priority, episode.cues) == ("medium", "face+cry")
     engine = open_database(f"sqlite:///{tmp_path / 'demo.db'}")
     stored = queries.episodes(engine, summary.session_id)
     assert len(stored) == 1 and stored[0].end_reason == "resolved"
