@@ -452,13 +452,16 @@ def test_trace_keeps_movement_and_reads_the_first_format() -> None:
 
 
 def test_sound_windows_round_trip_beside_frames(tmp_path: Path) -> None:
-    from monitor.store.trace import TraceWindow, is_sound, pack_sound, unpack_sound
+    from dataclasses import astuple
 
-    windows = [TraceWindow(3.475, 0.5, 0.25, 0.125, -20.0), TraceWindow(3.955, 0.0, 0.0, 0.0, -61.5)]
+    from monitor.signal.cry import CryWindow
+    from monitor.store.trace import is_sound, pack_sound, unpack_sound
+
+    windows = [CryWindow(3.475, 0.5, 0.25, 0.125, -20.0), CryWindow(3.955, 0.0, 0.0, 0.0, -61.5)]
     data = pack_sound(windows, 3.0)
     assert is_sound(data) and not is_sound(pack_trace([], 0.0))
-    assert [tuple(round(v, 4) for v in w) for w in unpack_sound(3.0, data)] == [
-        tuple(round(v, 4) for v in w) for w in windows]
+    assert [tuple(round(v, 4) for v in astuple(w)) for w in unpack_sound(3.0, data)] == [
+        tuple(round(v, 4) for v in astuple(w)) for w in windows]
     with pytest.raises(ValueError):
         unpack_trace(3.0, data)  # a sound row is never read as frames
 

@@ -24,15 +24,15 @@ from monitor.pipeline.hearing import Hearing
 from monitor.pipeline.recorder import Recorder
 from monitor.pipeline.results import FrameResult, Summary
 from monitor.signal.actions import UserAction
-from monitor.signal.cry import CryWindow
+from monitor.signal.cry import CryState, CryWindow
 from monitor.signal.engine import AlarmEngine
 from monitor.signal.records import (CAMERA_LOST, MICROPHONE_LOST, MODEL_ERROR, PIPELINE_STALLED,
                                     STORAGE_BUFFER_HALF,
                                     STORAGE_FAILING, AlarmEvent, EpisodeRecord, EventKind,
-                                    Snapshot, Transition)
+                                    Priority, Snapshot, Transition)
 from monitor.store.rows import EventRow
 from monitor.store.schema import SessionEnd
-from monitor.store.trace import UNKNOWN_M, TraceWindow
+from monitor.store.trace import UNKNOWN_M
 from monitor.vision.finder import FaceFinder
 from monitor.vision.movement import MovementMeter, MovementReading
 
@@ -69,10 +69,7 @@ class Channel:
         self.meter = MovementMeter(settings.vision.cot_region, settings.movement)
         self._windows: collections.deque[CryWindow] = collections.deque()  # scored, not yet due
         self._next_move = -math.inf  # session time of the next movement reading
-        if hearing is None:
-            self.engine.sound(0.0, False, "no microphone")
-        elif source.live or microphone is not None:
-            self.engine.sound(0.0, True)
+        self.engine.sound(0.0, hearing is not None, "" if hearing else "no microphone")
         self.lock = threading.RLock()
         self.live = source.live
         self.finished = False
@@ -173,8 +170,7 @@ class Channel:
         while self._windows and (until is None or self._windows[0].t <= until):
             window = self._windows.popleft()
             self.engine.cry_window(window)
-            self.recorder.sound(TraceWindow(window.t, window.baby_cry, window.sobbing,
-                                            window.whimper, window.dbfs))
+            self.recorder.sound(window)
 
     def idle(self) -> None:
         """No input within the tick: time still passes (a blind monitor raises CAMERA_LOST)."""
@@ -218,7 +214,7 @@ class Channel:
             # stuck while holding the engine: store the alarm without it
             log.error("watchdog: the engine is held by the stuck loop; storing the stall directly")
             self.recorder.writer.add_event(EventRow(
-                t=self.now(), kind=PIPELINE_STALLED, priority="medium",
+                t=self.now(), kind=PIPELINE_STALLED, priority=Priority.MEDIUM,
                 transition=Transition.RAISED if active else Transition.CLEARED, detail=detail))
             return
         try:
@@ -256,7 +252,7 @@ class Channel:
         s = self.summary
         if self._last_t is not None and status is FaceStatus.NO_FACE:
             s.no_face_s += t - self._last_t
-        if self._last_t is not None and snapshot.cry_state == "crying":
+        if self._last_t is not None and snapshot.cry_state == CryState.CRYING:
             s.crying_s += t - self._last_t
         s.frames += 1
         s.frames_scored += status is FaceStatus.SCORED

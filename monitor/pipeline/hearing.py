@@ -35,17 +35,15 @@ class Hearing:
         if end is None or abs(block.t - end) > GAP_TOLERANCE_S:
             self._buffer, self._t0 = np.zeros(0, dtype=np.float32), block.t
         self._buffer = np.concatenate([self._buffer, block.samples.astype(np.float32, copy=False)])
-        count = 0 if self._buffer.size < self._size else (self._buffer.size - self._size) // self._hop + 1
-        if count == 0:
+        if self._buffer.size < self._size:
             return []
-        starts = np.arange(count) * self._hop
-        windows = np.lib.stride_tricks.sliding_window_view(self._buffer, self._size)[starts]
-        scores = self._scorer.cry_scores(np.ascontiguousarray(windows))
-        t0 = self._t0
-        found = [CryWindow(t0 + (start + self._size) / self._rate, float(c20), float(c19), float(c21),
+        starts, windows = self._scorer.windows(self._buffer)  # every whole window, hop apart
+        scores = self._scorer.cry_scores(windows)
+        t0, length = self._t0, self._size / self._rate
+        found = [CryWindow(t0 + start + length, float(c20), float(c19), float(c21),
                            loudness_dbfs(window))
                  for start, window, (c20, c19, c21) in zip(starts, windows, scores)]
-        used = count * self._hop
+        used = len(starts) * self._hop
         self._buffer = self._buffer[used:]
         self._t0 = t0 + used / self._rate
         return found

@@ -11,9 +11,10 @@ from datetime import datetime, timezone
 from monitor.packets import FaceStatus
 from monitor.pipeline.clock import SessionClock
 from monitor.pipeline.seconds import Cues, SecondAggregator, TraceBuffer
+from monitor.signal.cry import CryWindow
 from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
 from monitor.store.rows import EpisodeRow, EventRow, TraceRow
-from monitor.store.trace import TraceWindow, pack_sound, pack_trace
+from monitor.store.trace import pack_sound, pack_trace
 from monitor.store.writer import StoreWriter
 
 HEARTBEAT_EVERY_S = 1.0
@@ -40,14 +41,14 @@ class Recorder:
         cues = Cues(snapshot.s, snapshot.f, snapshot.c, snapshot.m)
         for row in self._seconds.add(t, status, p, cues):
             self.writer.add_sample(row)
-        span = self._trace.add((t, status, p, m))
+        span = self._trace.add(t, (t, status, p, m))
         if span:
             self._store_trace(*span)
 
-    def sound(self, window: TraceWindow) -> None:
+    def sound(self, window: CryWindow) -> None:
         """One scored sound window (the replayable cry input)."""
-        self._seconds.sound(window.t, max(window.baby_cry, window.sobbing))
-        span = self._sound.add(window)
+        self._seconds.sound(window.t, window.c)
+        span = self._sound.add(window.t, window)
         if span:
             self._store_sound(*span)
 

@@ -88,15 +88,14 @@ class SecondAggregator:
 @dataclass
 class TraceBuffer:
     """Collects rows (frames: t, status, p, m; or sound windows) for one span of `span_s` seconds
-    before they are packed and stored; each row's first field is its time."""
+    before they are packed and stored."""
 
     span_s: float
     t0: float | None = None
-    rows: list[tuple] = field(default_factory=list)
+    rows: list = field(default_factory=list)
 
-    def add(self, row: tuple) -> tuple[float, list] | None:
-        """Adds a row; returns (t0, rows) of a completed span when this row starts a new one."""
-        t = row[0]
+    def add(self, t: float, row: object) -> tuple[float, list] | None:
+        """Adds a row at time t; returns (t0, rows) of a completed span when it starts a new one."""
         done = None
         if self.t0 is not None and t - self.t0 >= self.span_s:
             done = self.take()

@@ -18,7 +18,8 @@ from monitor.store.schema import (
     SESSION,
     TRACE,
 )
-from monitor.store.trace import TraceFrame, TraceWindow, is_sound, unpack_sound, unpack_trace
+from monitor.signal.cry import CryWindow
+from monitor.store.trace import TraceFrame, is_sound, unpack_sound, unpack_trace
 
 
 class Record(dict[str, Any]):
@@ -84,7 +85,7 @@ def trace(engine: Engine, session_id: int) -> list[TraceFrame]:
             for frame in unpack_trace(row.t0, row.data)]
 
 
-def sound_trace(engine: Engine, session_id: int) -> list[TraceWindow]:
+def sound_trace(engine: Engine, session_id: int) -> list[CryWindow]:
     """Every stored sound window of the session (empty without a microphone), in time order."""
     return [window for row in _trace_rows(engine, session_id) if is_sound(row.data)
             for window in unpack_sound(row.t0, row.data)]

@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from monitor.packets import FaceStatus
+from monitor.signal.cry import CryWindow
 
 FRAMES_V1, FRAMES_V2, SOUND_V1 = 1, 2, 129
 UNKNOWN_M = -1.0  # a movement reading taken but unknown; None (stored NaN): not measured
@@ -41,16 +42,6 @@ class TraceFrame(NamedTuple):
     status: FaceStatus
     p: float | None
     m: float | None = None  # movement reading, UNKNOWN_M, or None: not measured (or format 1)
-
-
-class TraceWindow(NamedTuple):
-    """One scored sound window: YAMNet's crying classes and the window's loudness."""
-
-    t: float  # the window's end
-    baby_cry: float
-    sobbing: float
-    whimper: float
-    dbfs: float
 
 
 def status_code(status: FaceStatus | int) -> int:
@@ -76,7 +67,7 @@ def pack_trace(rows: Sequence[tuple], t0: float) -> bytes:
     return bytes([FRAMES_V2]) + records.tobytes()
 
 
-def pack_sound(windows: Sequence[TraceWindow], t0: float) -> bytes:
+def pack_sound(windows: Sequence[CryWindow], t0: float) -> bytes:
     records = np.array([(w.t - t0, w.baby_cry, w.sobbing, w.whimper, w.dbfs) for w in windows],
                        dtype=SOUND_RECORD)
     return bytes([SOUND_V1]) + records.tobytes()
@@ -109,8 +100,8 @@ def unpack_trace(t0: float, data: bytes) -> list[TraceFrame]:
     return frames
 
 
-def unpack_sound(t0: float, data: bytes) -> list[TraceWindow]:
+def unpack_sound(t0: float, data: bytes) -> list[CryWindow]:
     if not is_sound(data):
         raise ValueError(f"not a sound trace (format {data[:1]!r})")
-    return [TraceWindow(t0 + dt, c20, c19, c21, dbfs)
+    return [CryWindow(t0 + dt, c20, c19, c21, dbfs)
             for dt, c20, c19, c21, dbfs in _records(data, SOUND_RECORD, "sound").tolist()]

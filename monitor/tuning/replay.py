@@ -25,7 +25,7 @@ from monitor.signal.engine import AlarmEngine
 from monitor.signal.records import AlarmEvent, EpisodeRecord
 from monitor.signal.trace import apply_row, collect_output
 from monitor.store import queries
-from monitor.store.trace import UNKNOWN_M, TraceFrame, TraceWindow
+from monitor.store.trace import UNKNOWN_M, TraceFrame
 
 # stored event transition -> trace kind (monitor.signal.trace vocabulary)
 USER_ACTIONS = {"acknowledged": "ack", "audio_paused": "audio_pause",
@@ -43,7 +43,7 @@ class StoredSession:
     id: int
     settings: Settings
     frames: list[TraceFrame]
-    windows: list[TraceWindow]  # scored sound windows; empty without a microphone
+    windows: list[CryWindow]  # scored sound windows; empty without a microphone
     heard: bool  # the session had sound (a microphone or a sound track)
     subject_changes: list[tuple[float, str]]
     actions: list[Row]
@@ -80,7 +80,7 @@ def replay(session: StoredSession, settings: AlarmSettings) -> list[EpisodeRecor
     # the frame's movement, the frame; a user action after the frame it followed.
     timeline: list[tuple[float, int, Callable[[AlarmEngine], None]]] = []
     for w in session.windows:
-        timeline.append((w.t, 0, lambda e, w=w: e.cry_window(CryWindow(*w))))
+        timeline.append((w.t, 0, lambda e, w=w: e.cry_window(w)))
     for t, detail in session.subject_changes:
         timeline.append((t, 1, lambda e, t=t, d=detail: e.subject_changed(t, d)))
     for f in session.frames:
