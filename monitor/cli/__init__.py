@@ -1,7 +1,9 @@
 """Command line: `painmon <command>`; each module of this package registers its own commands.
 
-Bad input ends in one clear line, exit 2. Modules import their heavy libraries (torch, Qt,
-reportlab) inside their handlers only, so `painmon --help` stays quick.
+Bad input ends in one clear line, exit 2; a fault of the machine or a model that monitoring could
+not contain in one line too, exit 1 (the supervisor restarts on it, never on bad input). Modules
+import their heavy libraries (torch, Qt, reportlab) inside their handlers only, so `painmon --help`
+stays quick.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Sequence
 from monitor import __version__, benchmark, logs, supervise
 from monitor.cli import cry, monitoring, review, settings, traces, training, tuning, window
 from monitor.cli.common import NOT_A_DEVICE
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, RuntimeFault
 from monitor.paths import DEMO_CLIP
 
 __all__ = ["DEMO_CLIP", "NOT_A_DEVICE", "build_parser", "main"]
@@ -44,6 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MonitorError as exc:
         print(f"painmon: error: {exc}", file=sys.stderr)
         log.info("painmon %s stopped on bad input: %s", args.command, exc)  # the file, not twice here
+        return exc.exit_code
+    except RuntimeFault as exc:
+        print(f"painmon: fault: {exc}", file=sys.stderr)
+        log.error("painmon %s stopped on a fault: %s", args.command, exc)
         return exc.exit_code
     except KeyboardInterrupt:
         print("painmon: interrupted", file=sys.stderr)

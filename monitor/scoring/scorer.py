@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from monitor.config import ScoringSettings
-from monitor.errors import MonitorError
+from monitor.errors import RuntimeFault
 from monitor.scoring.card import ModelCard
 from monitor.scoring.device import LoadedOnDevice, choose_device, configure_cpu_threads
 from monitor.scoring.model import load_model
@@ -22,8 +22,9 @@ from monitor.scoring.preprocess import Box, face_input
 SUM_TOLERANCE = 1e-3
 
 
-class ModelOutputError(MonitorError):
-    """The network produced non-finite or impossible probabilities (faulty device or weights)."""
+class ModelOutputError(RuntimeFault):
+    """The network produced non-finite or impossible probabilities (faulty device or weights): a
+    fault at run time, not bad input."""
 
 
 class Scorer(LoadedOnDevice):
