@@ -12,9 +12,11 @@ from sqlalchemy import Engine
 from monitor.config import ReviewSettings
 from monitor.review import data
 from monitor.review.collect import Progress, SessionData, collect, no_progress
+from monitor.review.export_csv import FILES as CSV_FILES
 from monitor.review.export_csv import write_csv
 from monitor.review.export_fhir import write_fhir
 from monitor.review.report_pdf import write_pdf
+from monitor.store.files import refuse_all_but_a_regular_file
 from monitor.text import plain_text
 
 Writer = Callable[..., list[Path]]
@@ -27,6 +29,8 @@ def export(engine: Engine, settings: ReviewSettings, fmt: str, out: Path, user: 
            progress: Progress = no_progress) -> tuple[list[SessionData], list[Path]]:
     """Write the export; returns the sessions it holds and the files written."""
     plain_text(user, "the user name")  # checked before any file is written; audited below
+    for path in [out / name for name in CSV_FILES] if fmt == "csv" else [out]:
+        refuse_all_but_a_regular_file(path)  # before the record is read (open_private again)
     sessions = collect(engine, settings, bed, session_key, start, end, progress)
     paths = FORMATS[fmt](sessions, out, data.display_zone(settings), progress)
     with engine.begin() as conn:
