@@ -8,6 +8,7 @@ never while detecting or scoring, so a hang there leaves it free for the watchdo
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import math
 import queue
@@ -18,6 +19,7 @@ from typing import Callable
 from monitor.capture.microphone import Microphone
 from monitor.capture.sources import Source
 from monitor.config import Settings
+from monitor.errors import RuntimeFault
 from monitor.packets import AudioBlock, FaceObservation, FaceStatus, FramePacket, FrameScore
 from monitor.pipeline.clock import SessionClock
 from monitor.pipeline.hearing import Hearing
@@ -39,6 +41,15 @@ from monitor.vision.movement import MovementMeter, MovementReading
 log = logging.getLogger(__name__)
 
 STALL_LOCK_TIMEOUT_S = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class CryFault:
+    """The cry stage failed (`detail`) or works again (None) from session time t; it waits in
+    line with the scored windows, so the engine meets it at the picture's time, in order."""
+
+    t: float
+    detail: str | None
 
 
 class Channel:
@@ -67,7 +78,10 @@ class Channel:
         self.hearing = hearing  # None: no sound to hear (the cry cue stays "no microphone")
         self.microphone = microphone
         self.meter = MovementMeter(settings.vision.cot_region, settings.movement)
-        self._windows: collections.deque[CryWindow] = collections.deque()  # scored, not yet due
+        self._windows: collections.deque[CryWindow | CryFault] = collections.deque()  # not yet due
+        self._face_failing = False  # the face model's last call failed
+        self._cry_failing = False  # the cry stage's last call failed (as heard)
+        self._cry_fault: str | None = None  # ... and as the engine knows it
         self._next_move = -math.inf  # session time of the next movement reading
         self.engine.sound(0.0, hearing is not None, "" if hearing else "no microphone")
         self.lock = threading.RLock()
@@ -119,8 +133,14 @@ class Channel:
         return self.finder.observe(packet)
 
     def model_result(self, t: float, error: str | None) -> None:
+        """The face model's outcome for this frame: a fault is MODEL_ERROR while it lasts."""
+        if (error is not None) != self._face_failing:
+            self._face_failing = error is not None
+            log.error("%s; faces are not scored until it works again", error) if error \
+                else log.warning("the face model works again")
         with self.lock:
-            self.engine.technical(t, MODEL_ERROR, error is not None, error or "")
+            self.engine.technical(t, MODEL_ERROR, error is not None, error or "",
+                                  reporter="face model")
 
     def move(self, packet: FramePacket) -> MovementReading | None:
         """The movement reading of this frame (optical flow in the cot region), at most every
@@ -163,12 +183,18 @@ class Channel:
         never handled as late and a replay of the stored trace meets the same order."""
         self.summary.audio_blocks += 1
         if self.hearing is not None:
-            self._windows.extend(self.hearing.hear(block))
+            self._windows.extend(self._scored(block))
 
     def _release_windows(self, until: float | None) -> None:
         """Scored windows ending by `until` (all with None) into the engine and the record."""
         while self._windows and (until is None or self._windows[0].t <= until):
             window = self._windows.popleft()
+            if isinstance(window, CryFault):
+                self._cry_fault = window.detail
+                self.engine.technical(window.t, MODEL_ERROR, window.detail is not None,
+                                      window.detail or "", reporter="cry model")
+                self.engine.sound(window.t, self._sound_available(), self._sound_reason())
+                continue
             self.engine.cry_window(window)
             self.recorder.sound(window)
 
@@ -197,8 +223,8 @@ class Channel:
             if microphone is not None:
                 self.engine.technical(now, MICROPHONE_LOST, not microphone.connected,
                                       microphone.detail)
-                self.engine.sound(now, microphone.connected, "" if microphone.connected
-                                  else f"microphone lost: {microphone.detail}")
+                self.engine.sound(now, self._sound_available(microphone),
+                                  self._sound_reason(microphone))
             self.engine.technical(now, CAMERA_LOST, not status.connected or status.frozen,
                                   status.detail)
             self.engine.technical(now, STORAGE_FAILING, health.failing_since is not None,
@@ -247,6 +273,33 @@ class Channel:
             self.recorder.close(t_end, end_reason, self.summary.frames, self.summary.frames_scored)
 
     # --- helpers -------------------------------------------------------------------------------
+
+    def _scored(self, block: AudioBlock) -> list[CryWindow | CryFault]:
+        """The cry stage's windows for one block; its fault (and its end) as a CryFault in line."""
+        try:
+            windows: list[CryWindow | CryFault] = list(self.hearing.hear(block))
+        except RuntimeFault as exc:
+            if self._cry_failing:
+                return []
+            self._cry_failing = True
+            log.error("%s; the cry cue is unknown until it works again", exc)
+            return [CryFault(block.t + block.samples.size / block.rate, str(exc))]
+        if self._cry_failing and windows:
+            self._cry_failing = False
+            log.warning("the cry model works again")
+            windows.insert(0, CryFault(windows[0].t, None))
+        return windows
+
+    def _sound_available(self, microphone=None) -> bool:
+        connected = microphone is None or microphone.connected
+        return self.hearing is not None and connected and self._cry_fault is None
+
+    def _sound_reason(self, microphone=None) -> str:
+        if self.hearing is None:
+            return "no microphone"
+        if microphone is not None and not microphone.connected:
+            return f"microphone lost: {microphone.detail}"
+        return self._cry_fault or ""
 
     def _count(self, t: float, status: FaceStatus, snapshot: Snapshot) -> None:
         s = self.summary

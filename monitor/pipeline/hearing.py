@@ -3,13 +3,16 @@
 Blocks from a file's sound track or the microphone are contiguous; a gap (a microphone that came
 back) starts the windows afresh at the new block's time, so no window spans the silence of a
 loss. Windows are scored in one batched pass per call, so analysing a recording at full speed
-costs a few milliseconds per second of sound.
+costs a few milliseconds per second of sound. A fault of the cry model loses the windows it was
+scoring (never retried: a broken device must not hoard sound) and is raised as a RuntimeFault,
+which the channel turns into MODEL_ERROR.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from monitor.errors import MODEL_FAULTS, RuntimeFault
 from monitor.packets import AudioBlock
 from monitor.scoring.cry import CryScorer
 from monitor.signal.cry import CryWindow, loudness_dbfs
@@ -38,7 +41,11 @@ class Hearing:
         if self._buffer.size < self._size:
             return []
         starts, windows = self._scorer.windows(self._buffer)  # every whole window, hop apart
-        scores = self._scorer.cry_scores(windows)
+        try:
+            scores = self._scorer.cry_scores(windows)
+        except MODEL_FAULTS as exc:
+            self._buffer, self._t0 = np.zeros(0, dtype=np.float32), None
+            raise RuntimeFault(f"cry model failed: {exc}") from exc
         t0, length = self._t0, self._size / self._rate
         found = [CryWindow(t0 + start + length, float(c20), float(c19), float(c21),
                            loudness_dbfs(window))

@@ -6,25 +6,33 @@
 Several channels (beds, sources) in one loop share the scorer: each round takes what every
 source has and scores all their faces in one forward pass. The loop marks each step on the
 beacon, which the watchdog reads from its own thread.
+
+A model's fault (the face or the cry model) is contained where it happens: MODEL_ERROR, and the
+other cues go on. Anything else that escapes a stage ends every channel `crashed` and leaves as a
+RuntimeFault (exit 1, restarted by the supervisor): input accepted at the start is never turned
+into "bad input" by a failure later.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import logging
 import threading
 import time
 from typing import Callable, Iterator
 
 from monitor.capture.sources import SourceEnded
-from monitor.errors import MonitorError
+from monitor.errors import MODEL_FAULTS, MonitorError, RuntimeFault
 from monitor.packets import AudioBlock, FaceObservation, FaceStatus, FramePacket
 from monitor.pipeline.channel import Channel
 from monitor.pipeline.results import Summary
 from monitor.pipeline.watchdog import Beacon
-from monitor.scoring.scorer import ModelOutputError, Scorer
+from monitor.scoring.scorer import Scorer
 from monitor.signal.records import Snapshot
 from monitor.store.schema import SessionEnd
+
+log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 1.0
 
@@ -76,10 +84,14 @@ class Loop:
                     on_progress(active[0].summary, active[0].engine.snapshot())
         except KeyboardInterrupt:
             pass
-        except BaseException:
+        except BaseException as exc:
             for channel in active:
                 channel.finish(SessionEnd.CRASHED)
-            raise
+            if not isinstance(exc, Exception) or isinstance(exc, RuntimeFault):
+                raise
+            log.exception("the analysis loop crashed")
+            raise RuntimeFault(f"the analysis loop crashed ({type(exc).__name__}: {exc}); "
+                               "every session was closed as crashed") from exc
         for channel in active:
             channel.finish(SessionEnd.STOPPED_BY_USER)
 
@@ -126,9 +138,9 @@ class Loop:
                    if obs.status is FaceStatus.SCORED}
         try:
             scores = iter(self.scorer.score(wanted).tolist())
-        except ModelOutputError as exc:
+        except MODEL_FAULTS as exc:  # the device or the model: no p this round, the rest goes on
             for channel, t in scoring.values():
-                channel.model_result(t, str(exc))
+                channel.model_result(t, f"face model failed: {exc}")
             return [None] * len(faces)
         for channel, t in scoring.values():
             channel.model_result(t, None)
