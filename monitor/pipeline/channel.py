@@ -92,6 +92,8 @@ class Channel:
         self._actions: queue.SimpleQueue[UserAction] = queue.SimpleQueue()
         self._last_t: float | None = None
         self._read_at = 0.0
+        self._stall_stored: float | None = None  # when a stall was stored without the engine
+        self._stall_in_engine = False  # the engine's PIPELINE_STALLED is raised
         self.latencies: collections.deque[float] = collections.deque(maxlen=100_000)  # for bench
 
     def now(self) -> float:
@@ -234,25 +236,49 @@ class Channel:
             self.recorder.heartbeat(now)
             self._drain()
 
-    def stalled(self, active: bool, detail: str) -> None:
-        """From the watchdog's thread: raise (and keep ticking) or clear PIPELINE_STALLED."""
+    def snapshot(self) -> Snapshot:
+        """The engine's state now, read under the lock (the watchdog's thread changes the engine)."""
+        with self.lock:
+            return self.engine.snapshot()
+
+    def report_stall(self, active: bool, detail: str) -> None:
+        """From the watchdog's thread: raise (and keep ticking) or clear PIPELINE_STALLED.
+
+        When the engine itself is stuck (its lock not free within STALL_LOCK_TIMEOUT_S), the
+        stall is stored without it, once per stall; the engine learns of it as soon as the lock
+        is free, and the raise it then emits is not stored a second time."""
         if not self.lock.acquire(timeout=STALL_LOCK_TIMEOUT_S):
-            # stuck while holding the engine: store the alarm without it
-            log.error("watchdog: the engine is held by the stuck loop; storing the stall directly")
-            self.recorder.writer.add_event(EventRow(
-                t=self.now(), kind=PIPELINE_STALLED, priority=Priority.MEDIUM,
-                transition=Transition.RAISED if active else Transition.CLEARED, detail=detail))
+            self._store_stall(active, detail)
             return
         try:
             now = self.now()
+            if self._stall_stored is not None:
+                self.engine.technical(self._stall_stored, PIPELINE_STALLED, True, detail,
+                                      reporter="watchdog")
             self.engine.technical(now, PIPELINE_STALLED, active, detail, reporter="watchdog")
             self.engine.tick(now)
             snapshot = self.engine.snapshot()
             self._drain()
+            self._stall_stored = None
         finally:
             self.lock.release()
         if self._on_watchdog:
             self._on_watchdog(snapshot)
+
+    def _store_stall(self, active: bool, detail: str) -> None:
+        """The stall's raise, or its clear, straight to the writer: the engine is held."""
+        t = self.now()
+        if active and self._stall_stored is None and not self._stall_in_engine:
+            log.error("watchdog: the engine is held by the stuck loop; storing the stall directly")
+            self._stall_stored, transition = t, Transition.RAISED
+        elif not active and self._stall_stored is not None:
+            self._stall_stored = None  # over before the engine could be told: it never will be
+            transition = Transition.CLEARED
+        else:
+            return
+        self.recorder.writer.add_event(EventRow(t=t, kind=PIPELINE_STALLED,
+                                                priority=Priority.MEDIUM, transition=transition,
+                                                detail=detail))
 
     def finish(self, end_reason: SessionEnd, detail: str = "") -> None:
         """End the session: close the open episode, store what is left, record why it ended."""
@@ -322,6 +348,11 @@ class Channel:
             return
         for episode in episodes:
             self.summary.episodes[episode.number] = episode
-        self.recorder.alarms(events, episodes)
+        stalls = [e.transition for e in events if e.kind == PIPELINE_STALLED]
+        if stalls:
+            self._stall_in_engine = stalls[-1] != Transition.CLEARED
+        stored = events if self._stall_stored is None else [  # that raise is stored already
+            e for e in events if (e.kind, e.transition) != (PIPELINE_STALLED, Transition.RAISED)]
+        self.recorder.alarms(stored, episodes)
         if self._on_drain:
             self._on_drain(events, episodes)

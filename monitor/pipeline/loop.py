@@ -81,7 +81,7 @@ class Loop:
                     self._step("watch", channel.watch)
                 if on_progress and active and time.monotonic() - last_progress >= PROGRESS_EVERY_S:
                     last_progress = time.monotonic()
-                    on_progress(active[0].summary, active[0].engine.snapshot())
+                    on_progress(active[0].summary, active[0].snapshot())
         except KeyboardInterrupt:
             pass
         except BaseException as exc:

@@ -57,7 +57,7 @@ class Session:
         self.beacon = Beacon()
         self._stop = threading.Event()
         self.loop: Loop | None = None
-        self.watchdog = Watchdog(self.beacon, settings.alarms.watchdog_after_s, self._stalled)
+        self.watchdog = Watchdog(self.beacon, settings.alarms.watchdog_after_s, self._report_stall)
 
     def add(
         self,
@@ -173,7 +173,7 @@ class Session:
             channel.database.dispose()  # each session's engine and its pooled connections
         self.lease.release()
 
-    def _stalled(self, active: bool, detail: str) -> None:
+    def _report_stall(self, active: bool, detail: str) -> None:
         for channel in self.channels:
             if not channel.finished:
-                channel.stalled(active, detail)
+                channel.report_stall(active, detail)

@@ -12,6 +12,7 @@ import pytest
 from monitor.config import Settings, StoreSettings
 from monitor.pipeline.runner import Monitor
 from monitor.signal.actions import Acknowledge
+from monitor.signal.engine import AlarmEngine
 from monitor.store import queries
 from monitor.store.database import open_database
 from monitor.vision.finder import FaceFinder
@@ -66,6 +67,75 @@ def test_a_hang_in_face_detection_is_stored_as_stalled_while_it_lasts(
              10.0, "the stall cleared once the loop moves again")
     summary = running.stop()
     assert summary.frames_scored > 0
+
+
+@pytest.fixture
+def stuck_engine(monkeypatch):
+    """The alarm engine itself stuck (inside `frame`, so under the channel's lock) on the first
+    frame at or after HANG_AT_S, until the test releases it."""
+    release = threading.Event()
+    hang: dict[str, float] = {}
+    frame = AlarmEngine.frame
+
+    def stuck(self, t, status, p):
+        if t >= HANG_AT_S and "t" not in hang:
+            hang["t"] = t
+            release.wait(HANG_S)
+        return frame(self, t, status, p)
+
+    monkeypatch.setattr(AlarmEngine, "frame", stuck)
+    yield hang, release
+    release.set()
+
+
+def test_a_stall_inside_the_engine_is_stored_once_cleared_and_told_to_the_engine(
+        crying_clip: Path, tmp_path: Path, scorer, stuck_engine):
+    """The watchdog's direct path (issue #24 item 2): the engine holds the channel's lock, so
+    the stall is stored without it, once however long it lasts; a clear follows when the loop
+    moves, and the engine learns of the stall afterwards (the screen shows it)."""
+    hang, release = stuck_engine
+    db = tmp_path / "stuck.db"
+    settings = Settings(store=StoreSettings(url=f"sqlite:///{db}"))
+    running = Running(lambda **cb: Monitor(settings, str(crying_clip), realtime=True,
+                                           scorer=scorer, **cb))
+    monitor = running.monitor
+    [(raised_t, _, _)] = wait_for(lambda: stored_events(db, "PIPELINE_STALLED"), 15.0,
+                                  "the stall stored directly")
+    assert "t" in hang and monitor.clock() > hang["t"]
+    # while it goes on for several more watchdog periods (0.25 s each), nothing more is stored
+    wait_for(lambda: monitor.clock() > raised_t + 2.0, 10.0, "the stall to last 2 s more")
+    assert [e[2] for e in stored_events(db, "PIPELINE_STALLED")] == ["raised"]
+    release.set()
+    wait_for(lambda: len(stored_events(db, "PIPELINE_STALLED")) >= 2, 10.0, "the stall cleared")
+    wait_for(lambda: running.event("PIPELINE_STALLED", "cleared"), 10.0, "the engine's clear")
+    summary = running.stop()
+    rows = stored_events(db, "PIPELINE_STALLED")
+    assert [transition for _, _, transition in rows] == ["raised", "cleared"], rows
+    assert rows[0][0] == raised_t < rows[1][0]
+    told = [e.transition for e in running.events if e.kind == "PIPELINE_STALLED"]
+    assert told == ["raised", "cleared"], "the engine (and so the screen) learns of the stall"
+    assert summary.frames_scored > 0
+
+
+def test_the_engine_is_read_only_under_its_channels_lock(crying_clip: Path, tmp_path: Path,
+                                                       scorer, monkeypatch):
+    """The watchdog's thread changes the engine under the channel's lock, so every reader of its
+    state takes the lock too, the progress line included (issue #24 item 8)."""
+    settings = Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / 'reads.db'}"))
+    monitor = Monitor(settings, str(crying_clip), scorer=scorer)
+    unlocked: list[str] = []
+    snapshot = AlarmEngine.snapshot
+
+    def checked(self):
+        if not monitor.channel.lock._is_owned():
+            unlocked.append(threading.current_thread().name)
+        return snapshot(self)
+
+    monkeypatch.setattr(AlarmEngine, "snapshot", checked)
+    progress: list[float] = []
+    summary = monitor.run(on_progress=lambda _summary, snap: progress.append(snap.t))
+    assert progress and summary.frames > 200
+    assert unlocked == [], f"{len(unlocked)} reads of the engine outside its lock"
 
 
 def test_realtime_session_end_matches_its_clock(crying_clip: Path, tmp_path: Path, scorer):
