@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
           libxcb-shape0 libxcb-xinerama0 libfontconfig1 libdbus-1-3 libglib2.0-0 xvfb xauth
           fonts-dejavu-core poppler-utils
+          fonts-droid-fallback fonts-symbola   # the PDF report's CJK and emoji glyphs (embedded)
           libpulse0   # QtMultimedia (alarm tones) loads libpulse even where no sound server runs
           libportaudio2   # sounddevice (the cot microphone) loads PortAudio on import
           ffmpeg   # tests make clips with ffmpeg (variable frame rate, sound tracks, damaged files)

@@ -8,10 +8,16 @@ table with the cues of each episode, and the nurses' annotations; when the sessi
 change how the trace reads (another face tracked, a procedure, settings changed), a dashed line
 marks each on the trend and a table lists them. Drawn with reportlab's own graphics; built
 `invariant` so that the same record gives the same bytes.
+
+Text never shrinks below MIN_SCALE of its size to keep a session on one page: a session with more
+(many or long annotations) continues on the next page, and a note longer than MAX_TEXT_CHARS is
+cut on the page with the count of the characters the CSV export still holds. Names and notes
+print in any script from embedded fonts (monitor/review/fonts.py).
 """
 
 from __future__ import annotations
 
+import io
 import math
 from datetime import tzinfo
 from pathlib import Path
@@ -22,6 +28,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     KeepInFrame,
     PageBreak,
@@ -42,6 +49,7 @@ from monitor.review.collect import (
     event_name,
     no_progress,
 )
+from monitor.review.fonts import ReportFonts, report_fonts
 from monitor.store.files import open_private
 
 PAGE = landscape(A4)
@@ -63,6 +71,8 @@ FACE_BANDS = {0: "0 (<10%)", 1: "1 (10-39%)", 2: "2 (40-69%)", 3: "3 (70%+)"}
 SESSION_ENDS = {"completed": "completed", "stopped_by_user": "stopped by a user",
                 "source_ended": "end of video / camera closed",
                 "source_failed": "video damaged / camera failed", "crashed": "crashed"}
+MIN_SCALE = 0.85  # a page is shrunk to fit at most this far (6 pt labels stay above 5 pt)
+MAX_TEXT_CHARS = 2000  # of one note or detail on the page; the CSV export holds all of it
 DISCLAIMER = ("painmon estimates facial pain expression from video. It is not a certified medical "
               "device: it supports, and never replaces, clinical pain assessment (e.g. NIPS).")
 
@@ -88,7 +98,13 @@ def _build(fh: IO[bytes], sessions: list[SessionData], zone: tzinfo,
         progress(i, len(sessions), f"report page {i + 1}")
         if story:
             story.append(PageBreak())
-        story.append(KeepInFrame(frame_w, frame_h, _page(d, zone, styles, frame_w), mode="shrink"))
+        content = _page(d, zone, styles, frame_w)
+        page = KeepInFrame(frame_w, frame_h, content, mode="shrink")
+        page.canv = Canvas(io.BytesIO())  # measured before the document's own canvas exists
+        page.wrap(frame_w, frame_h)
+        del page.canv
+        fits = 1.0 / getattr(page, "_scale", 1.0) >= MIN_SCALE
+        story.extend([page] if fits else content)  # else: continued on the next page
     if not sessions:
         story.append(Paragraph("No monitoring sessions in the chosen bed and time range.",
                                styles["Title"]))
@@ -96,16 +112,19 @@ def _build(fh: IO[bytes], sessions: list[SessionData], zone: tzinfo,
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    base = getSampleStyleSheet()
+    base, fonts = getSampleStyleSheet(), report_fonts()
+    regular, bold = fonts.regular, fonts.bold
     return {
-        "Title": ParagraphStyle("t", parent=base["Title"], fontSize=15, leading=18, spaceAfter=2,
-                                alignment=0),
-        "Body": ParagraphStyle("b", parent=base["BodyText"], fontSize=9, leading=11),
-        "Small": ParagraphStyle("s", parent=base["BodyText"], fontSize=7.5, leading=9,
-                                textColor=colors.HexColor("#444444")),
-        "Head": ParagraphStyle("h", parent=base["Heading3"], fontSize=10.5, leading=13,
-                               spaceBefore=5, spaceAfter=2),
-        "Cell": ParagraphStyle("c", parent=base["BodyText"], fontSize=8, leading=9.5),
+        "Title": ParagraphStyle("t", parent=base["Title"], fontName=bold, fontSize=15, leading=18,
+                                spaceAfter=2, alignment=0),
+        "Body": ParagraphStyle("b", parent=base["BodyText"], fontName=regular, fontSize=9,
+                               leading=11),
+        "Small": ParagraphStyle("s", parent=base["BodyText"], fontName=regular, fontSize=7.5,
+                                leading=9, textColor=colors.HexColor("#444444")),
+        "Head": ParagraphStyle("h", parent=base["Heading3"], fontName=bold, fontSize=10.5,
+                               leading=13, spaceBefore=5, spaceAfter=2),
+        "Cell": ParagraphStyle("c", parent=base["BodyText"], fontName=regular, fontSize=8,
+                               leading=9.5),
     }
 
 
@@ -114,13 +133,13 @@ def _page(d: SessionData, zone: tzinfo, st: dict[str, ParagraphStyle], width: fl
     start, end = d.wall(0.0), d.wall(d.end_t)
     end_text = f"{end.astimezone(zone):%Y-%m-%d %H:%M:%S}"
     return [
-        Paragraph(f"Pain-expression review: bed {s.bed_label}", st["Title"]),
+        Paragraph(f"Pain-expression review: bed {_text(s.bed_label)}", st["Title"]),
         Paragraph(
-            f"Encounter (pseudonym) <b>{s.encounter_id or '-'}</b> &nbsp; Session "
+            f"Encounter (pseudonym) <b>{_text(s.encounter_id or '-')}</b> &nbsp; Session "
             f"<b>{start.astimezone(zone):%Y-%m-%d %H:%M:%S}</b> to <b>{end_text}</b> "
             f"({_zone_name(zone, start)}) &nbsp; ended: {_ended(s)} &nbsp; "
-            f"model {s.model_name or '-'} on {s.device or '-'}, painmon {s.app_version} &nbsp; "
-            f"session {s.uid} &nbsp; sound: <b>{_escape(d.heard)}</b>", st["Body"]),
+            f"model {_text(s.model_name or '-')} on {s.device or '-'}, painmon {s.app_version} "
+            f"&nbsp; session {s.uid} &nbsp; sound: <b>{_text(d.heard)}</b>", st["Body"]),
         Spacer(1, 3),
         _trend(d, zone, width),
         _legend(d, width),
@@ -276,9 +295,10 @@ def _legend(d: SessionData, width: float) -> Drawing:
 
 def _table(rows: list[list], widths: list[float]) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1)
+    fonts = report_fonts()
     table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
-        ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
+        ("FONT", (0, 0), (-1, 0), fonts.bold, 8),
+        ("FONT", (0, 1), (-1, -1), fonts.regular, 8),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf5")),
         ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#9aa5b5")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -297,7 +317,7 @@ def _episode_table(d: SessionData, zone: tzinfo, st: dict, width: float) -> Tabl
     for e in d.episodes:
         duration = "open" if e.end_at is None else _duration(e.end_at - e.start_at)
         ack = ("not acknowledged" if e.ack_at is None
-               else f"{clock(e.ack_at)} by {_escape(e.ack_by or '?')}")
+               else f"{clock(e.ack_at)} by {_text(e.ack_by or '?')}")
         rows.append([str(e.number), clock(e.start_at), duration, clock(e.alarm_at),
                      _num(e.peak_s), _num(e.mean_s), FACE_BANDS.get(e.max_band, "-"),
                      e.max_priority or "-", cue_words(e.cues) or "-",
@@ -314,9 +334,10 @@ def _annotation_table(d: SessionData, zone: tzinfo, st: dict, width: float) -> T
     rows: list[list] = [["episode", "written", "by", "intervention", "NIPS", "comment"]]
     for a in d.annotations:
         rows.append([str(a.episode_number), f"{d.wall(a.t).astimezone(zone):%Y-%m-%d %H:%M}",
-                     Paragraph(_escape(a.author), st["Cell"]), a.intervention or "-",
+                     Paragraph(_text(a.author), st["Cell"]),
+                     Paragraph(_text(a.intervention or "-"), st["Cell"]),
                      "-" if a.nips is None else f"{a.nips}/7",
-                     Paragraph(_escape(a.comment or ""), st["Cell"])])
+                     Paragraph(_text(a.comment or ""), st["Cell"])])
     if len(rows) == 1:
         rows.append(["", Paragraph("no annotations yet", st["Cell"]), "", "", "", ""])
     fractions = [0.07, 0.13, 0.13, 0.15, 0.06, 0.46]
@@ -330,8 +351,8 @@ def _events(d: SessionData, zone: tzinfo, st: dict, width: float) -> list:
     rows: list[list] = [["time", "event", "by", "detail"]]
     for e in d.events:
         rows.append([f"{d.wall(e.t).astimezone(zone):%Y-%m-%d %H:%M:%S}", event_name(e),
-                     Paragraph(_escape(e.user or "-"), st["Cell"]),
-                     Paragraph(_escape(e.detail or ""), st["Cell"])])
+                     Paragraph(_text(e.user or "-"), st["Cell"]),
+                     Paragraph(_text(e.detail or ""), st["Cell"])])
     fractions = [0.13, 0.17, 0.12, 0.58]
     return [Paragraph(f"Events ({len(d.events)})", st["Head"]),
             _table(rows, [f * width for f in fractions])]
@@ -346,5 +367,12 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _text(text: str, fonts: ReportFonts | None = None) -> str:
+    """Text someone wrote (a name, a note), as markup in fonts that have its characters; cut at
+    MAX_TEXT_CHARS with the count of the rest, which the CSV export holds."""
+    fonts = fonts or report_fonts()
+    if len(text) <= MAX_TEXT_CHARS:
+        return fonts.markup(text)
+    rest = len(text) - MAX_TEXT_CHARS
+    return (fonts.markup(text[:MAX_TEXT_CHARS])
+            + f" <i>… {rest:,} more characters, see the CSV export</i>")
