@@ -13,6 +13,7 @@ from monitor.pipeline import watchdog
 from monitor.signal.records import HIGH, MEDIUM, PIPELINE_STALLED
 from monitor.store import queries
 from monitor.store.database import open_database
+from monitor.ui.live.lifecycle import State
 from monitor.vision.finder import FaceFinder
 
 pytestmark = pytest.mark.slow
@@ -40,13 +41,13 @@ def test_the_window_alarms_by_itself_when_the_loop_stops(qtbot, open_window, epi
                                                          stuck_after, monkeypatch):
     monkeypatch.setattr(watchdog.Watchdog, "start", lambda self: None)  # the pipeline's own: off
     window = open_window(episode_clip)
-    qtbot.waitUntil(lambda: window.stopped_watching, timeout=60_000)
+    qtbot.waitUntil(lambda: window.state is State.STALLED, timeout=60_000)
     tile = window.alarm_bar.tiles[0]
     assert tile.kind == PIPELINE_STALLED and tile.technical and tile.priority == MEDIUM
     assert tile.title.endswith("MONITORING STOPPED")
     qtbot.waitUntil(lambda: "technical" in window.sound.names_played(), timeout=5_000)
     stuck_after.set()
-    qtbot.waitUntil(lambda: not window.stopped_watching, timeout=30_000)
+    qtbot.waitUntil(lambda: window.state is State.MONITORING, timeout=30_000)
     assert all(t.kind != PIPELINE_STALLED for t in window.alarm_bar.tiles)
 
 
@@ -63,12 +64,12 @@ def test_a_crashed_analysis_is_an_alarm_and_monitoring_restarts(qtbot, open_wind
 
     monkeypatch.setattr(FaceFinder, "observe", crash_once)
     window = open_window(episode_clip)
-    qtbot.waitUntil(lambda: window.crash != "", timeout=60_000)
+    qtbot.waitUntil(lambda: window.state is State.CRASHED, timeout=60_000)
     tile = window.alarm_bar.tiles[0]
     assert tile.kind == PIPELINE_STALLED and tile.priority == HIGH and "crashed" in tile.detail
     first = window.info.session_id if window.info else None
     qtbot.waitUntil(lambda: window.info is not None and window.info.session_id != first
-                    and window.crash == "", timeout=60_000)
+                    and window.crash is None, timeout=60_000)
     engine = open_database(window.settings.store.url)
     crashed = queries.get_session(engine, first)
     assert crashed.end_reason == "crashed"

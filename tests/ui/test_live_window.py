@@ -10,11 +10,12 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from monitor.capture import sources
-from monitor.config import AlarmSettings, AudioSettings
+from monitor.config import AlarmSettings, AudioSettings, from_stored, load
 from monitor.signal.records import CAMERA_LOST, MEDIUM, NO_FACE, PAIN
 from monitor.store import queries
 from monitor.store.database import open_database
 from monitor.ui.live.alarmbar import STATUS
+from monitor.ui.live.lifecycle import State
 from monitor.vision.finder import FaceFinder
 from tests.ui.clips import demo_frames
 
@@ -189,8 +190,10 @@ def test_a_bad_source_says_why_then_a_new_source_and_a_new_patient_restart_monit
     window = open_window(tmp_path / "missing.mp4")
     qtbot.waitUntil(lambda: window.ended, timeout=120_000)
     assert "video file not found" in window.failure
-    assert window.alarm_bar.tiles[0].title == "NOT WATCHING" and window.gauge.greyed
-    assert window.video.banner.startswith("CANNOT MONITOR")
+    tile = window.alarm_bar.tiles[0]  # said loudly: a technical alarm that sounds, not a quiet status
+    assert tile.title == "!! CANNOT MONITOR" and tile.technical and "video file not found" in tile.detail
+    assert window.gauge.greyed and window.video.banner.startswith("CANNOT MONITOR")
+    qtbot.waitUntil(lambda: "technical" in window.sound.names_played(), timeout=5_000)
 
     window.change_source(str(no_face_clip))
     qtbot.waitUntil(lambda: window.snapshot is not None and window.monitoring, timeout=120_000)
@@ -250,3 +253,41 @@ def test_reminders_and_procedure_end_sound_and_the_unlock_is_audited(qtbot, open
     engine, _ = stored(window)
     assert [(a.action, a.user) for a in queries.audit(engine)][-2:] == [
         ("settings_unlocked", "Anna"), ("session_end_signal", "Anna")]
+
+
+def test_a_new_patient_gets_the_units_settings_and_a_change_without_a_session_is_audited(
+        qtbot, open_window, tmp_path, no_face_clip, paced):
+    """Issue #24 item 10: the unit chose face_only_priority medium (its TOML file) and T_on 0.7
+    (PAINMON_*); a bedside change made while nothing is monitored is audited on its own, and a new
+    patient starts with the unit's values, not the code's defaults."""
+    unit_file = tmp_path / "unit.toml"
+    unit_file.write_text('[alarms]\nface_only_priority = "medium"\n')
+    unit = load(unit_file, flags={"store.url": f"sqlite:///{tmp_path / 'unit.db'}"},
+                environ={"PAINMON_ALARMS__T_ON": "0.7"})
+    assert (unit.alarms.face_only_priority, unit.alarms.t_on) == ("medium", 0.7)
+    window = open_window(tmp_path / "missing.mp4", settings=unit)
+    qtbot.waitUntil(lambda: window.state is State.ENDED, timeout=120_000)
+
+    edited = unit.alarms.model_copy(update={"face_only_priority": "low", "t_on": 0.65})
+    window.change_alarm_settings(edited)  # no session runs: applied for the next one, and audited
+    assert window.settings.alarms == edited
+    assert window.last_event_label.text() == "alarm settings changed: they apply when monitoring starts"
+    engine = open_database(unit.store.url)
+    qtbot.waitUntil(lambda: any(a.action == "settings_changed" for a in queries.audit(engine)),
+                    timeout=10_000)
+    (row,) = [a for a in queries.audit(engine) if a.action == "settings_changed"]
+    assert row.session_id is None and row.t is None and row.user == "bedside"
+    assert json.loads(row.detail_json)["changed"] == {"face_only_priority": ["medium", "low"],
+                                                      "t_on": [0.7, 0.65]}
+
+    window.change_source(str(no_face_clip))
+    qtbot.waitUntil(lambda: window.state is State.MONITORING, timeout=120_000)
+    first = window.info.session_id
+    assert from_stored(queries.get_session(engine, first).settings_json).alarms == edited
+    window.start_new_patient()
+    qtbot.waitUntil(lambda: window.info is not None and window.info.session_id != first, timeout=120_000)
+    assert window.settings.alarms == unit.alarms
+    stored = from_stored(queries.get_session(engine, window.info.session_id).settings_json)
+    assert stored.alarms == unit.alarms and stored.alarms.face_only_priority == "medium"
+    marker = window.marker_label.text()  # the unit's values still differ from the code's: marked
+    assert "face only priority medium" in marker and "alarm threshold 0.7" in marker

@@ -13,6 +13,7 @@ from PyQt6.QtWidgets import QApplication
 
 from monitor import logs
 from monitor.config import Settings
+from monitor.errors import EXIT_BAD_INPUT, MonitorError
 from monitor.paths import ICON
 from monitor.ui.live.options import WindowOptions
 from monitor.ui.live.window import LiveWindow
@@ -85,7 +86,11 @@ def show(window: LiveWindow, kiosk: bool) -> None:
 
 def run_window(settings: Settings, source: str, realtime: bool, options: WindowOptions,
                encounter_id: str | None = None) -> int:
-    """Open the window and run until it closes; returns the process exit code."""
+    """Open the window and run until it closes; returns the process exit code.
+
+    A source, model or database that cannot be used keeps the window open with CANNOT MONITOR
+    (a bedside screen that silently vanished would look like one that watches); once it is
+    closed in that state, the reason is raised as the MonitorError it was (one line, exit 2)."""
     logs.show_info_on_console()
     app = application()
     previous_hook, sys.excepthook = sys.excepthook, _log_unhandled
@@ -97,4 +102,6 @@ def run_window(settings: Settings, source: str, realtime: bool, options: WindowO
     finally:
         bridge.close()
         sys.excepthook = previous_hook
-    return window.exit_code  # non-zero after repeated crashes: the supervisor restarts the process
+    if window.exit_code == EXIT_BAD_INPUT:
+        raise MonitorError(window.failure)
+    return window.exit_code  # 1 after repeated crashes or a fault: the supervisor restarts the process

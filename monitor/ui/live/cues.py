@@ -26,7 +26,8 @@ CRY_COLOUR = {"no_microphone": style.UNKNOWN, "quiet": style.BAND_COLOUR[0],
               "whimper": style.BAND_COLOUR[1], "crying": style.BAND_COLOUR[2]}
 MOVEMENT_WORD = {"unknown": "UNKNOWN", "still": "STILL", "moving": "MOVING", "vigorous": "VIGOROUS"}
 MOVEMENT_LEVEL = {"still": 1, "moving": 2, "vigorous": 3}  # lit segments of three
-NOT_WATCHING = {"not_started": "starting", "ended": "monitoring has ended"}
+NOT_WATCHING = {"not_started": "starting", "ended": "monitoring has ended",
+                "stopped": "monitoring stopped: not current"}
 MOVEMENT_COLOUR = {"unknown": style.UNKNOWN, "still": style.BAND_COLOUR[0],
                    "moving": style.BAND_COLOUR[1], "vigorous": style.BAND_COLOUR[2]}
 
@@ -83,7 +84,7 @@ def movement_row(snapshot: Snapshot) -> CueRow:
 
 def cue_rows(snapshot: Snapshot | None, settings: AudioSettings,
              not_watching: str | None = None) -> tuple[CueRow, ...]:
-    """The three rows; while the monitor is not watching (starting, ended) every cue is unknown
+    """The three rows; while the monitor is not watching (starting, stopped, ended) every cue is unknown
     with that reason, whatever the last snapshot said."""
     if snapshot is None or not_watching is not None:
         why = NOT_WATCHING.get(not_watching or "not_started", not_watching or "")
@@ -104,8 +105,8 @@ class CuePanel(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_snapshot(self, snapshot: Snapshot | None, not_watching: str | None = None) -> None:
-        """`not_watching`: "not_started" or "ended" when the window knows the monitor is not
-        watching, whatever the last snapshot said."""
+        """`not_watching`: "not_started", "stopped" or "ended" when the window knows the monitor
+        is not watching, whatever the last snapshot said."""
         rows = cue_rows(snapshot, self.settings, not_watching)
         if rows != self.rows:
             self.rows = rows

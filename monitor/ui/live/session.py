@@ -24,12 +24,16 @@ from PyQt6.QtGui import QImage
 from monitor.capture.sources import SourceStatus
 from monitor.config import Settings
 from monitor.errors import MonitorError
+from monitor.review.data import record_audit
 from monitor.signal.actions import UserAction
 from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
+from monitor.store.database import open_database
 from monitor.store.rows import AuditRow
 from monitor.store.writer import StoreHealth
 
 log = logging.getLogger(__name__)
+
+EXIT_FAULT = 1  # a session that failed to start for a reason other than bad input: worth a restart
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ class PipelineSession(QObject):
     update = pyqtSignal(object)  # Update
     drained = pyqtSignal(object, object)  # list[AlarmEvent], list[EpisodeRecord]
     ended = pyqtSignal(object)  # Summary, or None when it never started
-    failed = pyqtSignal(str)  # why it could not start, in words
+    failed = pyqtSignal(str, int)  # why it could not start, in words, and the exit status it means
     crashed = pyqtSignal(str, int)  # the analysis thread died: why, and the session it left
 
     def __init__(self, settings: Settings, source: str, realtime: bool,
@@ -88,6 +92,8 @@ class PipelineSession(QObject):
         self._monitor = None
         self._lock = threading.Lock()
         self._stop_requested = False
+        self._over = False  # `ended` is on its way: nothing more will run
+        self._before_start: list[UserAction] = []
         self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
 
     def start(self) -> None:
@@ -102,27 +108,34 @@ class PipelineSession(QObject):
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive()
+        """Started and not yet ended (once `ended` is sent, its writer has stopped)."""
+        return self._thread.is_alive() and not self._over
 
-    def command(self, action: UserAction) -> bool:
-        """Queue a user action for the loop thread; False when no session is running."""
+    def command(self, action: UserAction, before_start: bool = False) -> bool:
+        """Queue a user action for the loop thread; False when no session is running.
+        `before_start`: one given while the session still starts is applied once it has."""
         with self._lock:
             monitor = self._monitor
+            if monitor is None and before_start and self.running:
+                self._before_start.append(action)
+                return True
         if monitor is None or not self.running:
             return False
         monitor.act(action)
         return True
 
-    def audit(self, action: str, by: str, t: float | None, **detail: Any) -> None:
-        """Append to the audit log (returns at once: the writer thread writes it)."""
-        log.info("audit %s by %s: %s", action, by, detail)
+    def audit(self, action: str, by: str, t: float | None, **detail: Any) -> bool:
+        """Append to this session's audit log (returns at once: the writer thread writes it);
+        False when it has no writer (not started yet, or over)."""
         with self._lock:
             monitor = self._monitor
-        if monitor is None or not self.running:  # no session, or its writer has stopped
-            return
+        if monitor is None or not self.running:
+            return False
+        log.info("audit %s by %s: %s", action, by, detail)
         monitor.writer.add_audit(AuditRow(
             action=action, t=t, user=by,
             detail_json=json.dumps(detail, sort_keys=True, default=str)))
+        return True
 
     # --- the worker thread -------------------------------------------------------------------
 
@@ -135,16 +148,18 @@ class PipelineSession(QObject):
                               on_tick=self._on_tick, on_drain=self._on_drain,
                               on_watchdog=self._on_watchdog)
         except MonitorError as exc:
-            self.failed.emit(str(exc))
-            self.ended.emit(None)
+            self.failed.emit(str(exc), exc.exit_code)
+            self._end(None)
             return
         except Exception as exc:  # a bug or a broken install: say so on screen, keep the window
             log.exception("the monitoring session could not start")
-            self.failed.emit(f"could not start: {exc}")
-            self.ended.emit(None)
+            self.failed.emit(f"could not start: {exc}", EXIT_FAULT)
+            self._end(None)
             return
         with self._lock:
             self._monitor = monitor
+            for action in self._before_start:
+                monitor.act(action)
             if self._stop_requested:
                 monitor.stop()
         live = monitor.source.live
@@ -157,8 +172,12 @@ class PipelineSession(QObject):
         except BaseException as exc:  # the session is closed `crashed`; the window must know at once
             log.exception("the monitoring session crashed")
             self.crashed.emit(f"{type(exc).__name__}: {exc}", monitor.session_id)
-            self.ended.emit(None)
+            self._end(None)
             return
+        self._end(summary)
+
+    def _end(self, summary) -> None:
+        self._over = True
         self.ended.emit(summary)
 
     def _state(self) -> tuple[SourceStatus, StoreHealth]:
@@ -184,3 +203,25 @@ class PipelineSession(QObject):
 
     def _on_drain(self, events: list[AlarmEvent], episodes: list[EpisodeRecord]) -> None:
         self.drained.emit(list(events), list(episodes))
+
+
+def audit_outside_session(url: str | None, action: str, by: str, **detail: Any) -> threading.Thread:
+    """An audit entry while no session runs (no session id, no session time), written on its own
+    thread so that the window never waits on the database; the thread is returned to be joined."""
+    detail = json.loads(json.dumps(detail, default=str))
+    log.info("audit %s by %s (no session running): %s", action, by, detail)
+
+    def write() -> None:
+        try:
+            engine = open_database(url)
+            try:
+                with engine.begin() as conn:
+                    record_audit(conn, by, action, detail=detail)
+            finally:
+                engine.dispose()
+        except Exception:  # the log file keeps it; the window's own state says what is wrong
+            log.exception("audit %s could not be written", action)
+
+    thread = threading.Thread(target=write, name="audit", daemon=True)
+    thread.start()
+    return thread

@@ -3,12 +3,15 @@
 Layout, top to bottom: bed and controls; the alarm bar with Acknowledge and Audio pause; the
 video beside the S gauge and the cue panel (face, cry, movement); the 15-minute trend strip of S
 and the cry cue C; procedure / standby and the settings marker;
-the status line. The window only paints: results arrive from `PipelineSession` by signals.
+the status line. The window only paints: results arrive from `PipelineSession` by signals, and
+where it is in its life (starting, monitoring, stalled, crashed, restarting, ended, closing) is
+`lifecycle.Lifecycle`, whose one table says what may follow what; the view draws that state.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections import deque
@@ -25,12 +28,14 @@ from monitor.signal.records import (HIGH, LOW, MEDIUM, PIPELINE_STALLED, PROCEDU
                                     AlarmEvent, EpisodeRecord, Snapshot, Tone)
 from monitor.text import text_problem
 from monitor.ui.live import style, words
-from monitor.ui.live.alarmbar import SELF_TEST, AlarmBar, Tile, alarm_tiles
+from monitor.ui.live.alarmbar import SELF_TEST, STATUS, AlarmBar, Tile, alarm_tiles
 from monitor.ui.live.cues import CuePanel
 from monitor.ui.live.dialogs import ProcedureDialog, SettingsDialog, SourceDialog
 from monitor.ui.live.gauge import Gauge
+from monitor.ui.live.lifecycle import (EXIT_CRASHED, Crash, Lifecycle, LoopWatch, RestartPolicy,
+                                       State, Step, stall_limit)
 from monitor.ui.live.options import WindowOptions
-from monitor.ui.live.session import PipelineSession, SessionInfo, Update
+from monitor.ui.live.session import PipelineSession, SessionInfo, Update, audit_outside_session
 from monitor.ui.live.sound import AlarmSound
 from monitor.ui.live.trend import TrendStrip
 from monitor.ui.live.video import VideoView
@@ -42,8 +47,9 @@ NOT_MARKED = ("bed_label", "store.url")
 SELF_TEST_STEPS = ((HIGH, False), (MEDIUM, False), (LOW, True), (MEDIUM, True))
 RATE_WINDOW_S = 3.0
 WATCH_EVERY_MS = 500
-STALL_MARGIN_S = 1.0  # beyond the pipeline's own watchdog, so that both agree when both work
-CRASH_WINDOW_S = 600.0
+AUDIT_JOIN_S = 2.0  # the longest a close waits for an audit entry written outside a session
+CANNOT_MONITOR = "CANNOT_MONITOR"  # the window's own technical alarm: no session could start
+OVER = (State.ENDED, State.CLOSING, State.CLOSED)
 
 
 class LiveWindow(QMainWindow):
@@ -52,6 +58,7 @@ class LiveWindow(QMainWindow):
     def __init__(self, settings: Settings, source: str, realtime: bool,
                  options: WindowOptions | None = None, encounter_id: str | None = None) -> None:
         super().__init__()
+        self.configured = settings  # the unit's layered settings: what a new patient starts with
         self.settings = settings
         self.source = source
         self.realtime = realtime
@@ -63,20 +70,19 @@ class LiveWindow(QMainWindow):
         self.snapshot: Snapshot | None = None
         self.last_update: Update | None = None
         self.episodes: dict[int, EpisodeRecord] = {}
-        self.failure = ""
-        self.ended = False
         self.procedure_reason = ""
         self.clock: Callable[[float], str] = words.SessionTime(None)
-        self._pending_start: tuple[str, str, Settings] | None = None
-        self._loop_pulse: float | None = None  # when the analysis loop itself last sent an update
-        self.stopped_watching = False  # this window's own finding: the loop does not move
-        self.crash = ""  # the analysis thread died: shown until a restarted session is ready
-        self._crashed_session: int | None = None
-        self._crashes: deque[float] = deque()
+        self.lifecycle = Lifecycle()
+        self.restarts = RestartPolicy(self.options.restart_after_crash_s,
+                                      self.options.crashes_before_exit)
+        self.loop_watch = LoopWatch()
+        self.failure = ""  # why the latest session could not start, shown while ENDED
+        self._failure_code = 0  # its exit status once the window closes (2: bad input)
+        self.crash: Crash | None = None  # the latest crash, shown until a restarted session is ready
+        self._next: tuple[str, str, Settings] | None = None  # RESTARTING: source, encounter, settings
         self.exit_code = 0
-        self._closing = False
-        self._close_done = False
         self._stop_cause = ""
+        self._audits: list[threading.Thread] = []  # entries written while no session ran
         self._frames: deque[float] = deque()
         self._ticks: deque[float] = deque()
         self.ticks = 0  # repaint timer ticks: the UI thread's pulse
@@ -203,11 +209,33 @@ class LiveWindow(QMainWindow):
 
     # --- session -----------------------------------------------------------------------------
 
+    @property
+    def state(self) -> State:
+        return self.lifecycle.state
+
+    @property
+    def monitoring(self) -> bool:
+        """A session runs and its loop is expected to send updates."""
+        return self.lifecycle.watched
+
+    @property
+    def ended(self) -> bool:
+        """Nothing is monitored and nothing is coming: the session is over, or the window closes."""
+        return self.state in OVER
+
+    def _step(self, step: Step) -> None:
+        """One move of the lifecycle (refused when its table does not allow it), then redraw."""
+        before = self.state
+        self.lifecycle.step(step)
+        log.info("window: %s -> %s (%s)", before.value, self.state.value, step.value)
+        self._refresh_state()
+        self._refresh_status()
+
     def start_session(self) -> None:
         """Start monitoring `self.source` with `self.settings` on a worker thread."""
         self.info, self.snapshot, self.last_update = None, None, None
-        self.failure, self.ended = "", False
-        self._loop_pulse, self.stopped_watching = None, False
+        self.failure, self._failure_code = "", 0
+        self.loop_watch.forget()
         self.episodes.clear()
         self.trend.reset()
         self._frames.clear()
@@ -219,33 +247,35 @@ class LiveWindow(QMainWindow):
         session.crashed.connect(self._on_crashed)
         session.ended.connect(self._on_ended)
         self.session = session
-        self.video.set_banner("Starting: loading the model and opening the source...")
         self._refresh_labels()
         self._refresh_state()
         session.start()
 
     def _on_ready(self, info: SessionInfo) -> None:
-        if self.sender() is not self.session:
-            return
+        if self.sender() is not self.session or self._next is not None or self.lifecycle.closing:
+            return  # a session being stopped (for the next one, or the close) does not start watching
         self.info = info
         self.clock = words.SessionTime(info.origin)
-        self._loop_pulse = time.monotonic()
-        if self.crash:
-            self.audit("restarted_after_crash", crash=self.crash, previous_session=self._crashed_session)
-            self.crash = ""
+        self.loop_watch.pulse(time.monotonic())
         self.source_label.setText(f"   {info.source}")
-        self.video.set_banner("")
         log.info("session %d: %s on %s, model %s, log %s", info.session_id, info.source, info.device,
                  info.model, info.database)
+        self._step(Step.READY)
+        if self.crash is not None:
+            self.audit("restarted_after_crash", crash=self.crash.reason,
+                       previous_session=self.crash.session_id)
+            self.crash = None
         self._audit_self_test()
-        self._refresh_status()
 
     def _on_update(self, update: Update) -> None:
         if self.sender() is not self.session:
             return
         self.snapshot, self.last_update = update.snapshot, update
         if update.from_loop:
-            self._loop_pulse = time.monotonic()
+            self.loop_watch.pulse(time.monotonic())
+            if self.state is State.STALLED:
+                log.info("window: the analysis loop moves again")
+                self._step(Step.RESUME)
         if update.image is not None:
             self.video.set_frame(update.image, update.face_status, update.box, update.face_reason)
             self._frames.append(update.received)
@@ -261,99 +291,99 @@ class LiveWindow(QMainWindow):
         for event in events:
             due = event.transition in ("reminder", "standby_overdue") or (
                 event.transition == "procedure_ended" and event.detail == "expired")
-            if due and not self._closing:
+            if due and not self.lifecycle.closing:
                 self.sound.play("reminder")
         shown = [e for e in events if e.kind != "SESSION"]
         if shown:
             self.last_event_label.setText(self._event_text(shown[-1]))
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, message: str, exit_code: int) -> None:
         if self.sender() is not self.session:
             return
-        self.failure = message
+        self.failure, self._failure_code = message, exit_code
         log.error("monitoring: %s", message)
 
     def _on_crashed(self, message: str, session_id: int) -> None:
-        """The analysis thread died (its session is closed `crashed`): an alarm at once, then a
-        fresh session on the same source and patient; after repeated crashes the window exits
-        non-zero so that the supervisor restarts the whole process."""
-        if self.sender() is not self.session:
-            return
-        now = time.monotonic()
-        self.crash = message
-        self._crashes.append(now)
-        while self._crashes and self._crashes[0] < now - CRASH_WINDOW_S:
-            self._crashes.popleft()
+        """The analysis thread died (its session is closed `crashed`): an alarm at once, then
+        RestartPolicy decides between a fresh session and exiting for the supervisor."""
+        if self.sender() is not self.session or self.lifecycle.closing:
+            return  # a crash while closing: its `ended` finishes the close
         log.error("session %d: the analysis crashed (%s)", session_id, message)
-        self._crashed_session = session_id  # audited in the next session: this one's writer is gone
-        if len(self._crashes) >= self.options.crashes_before_exit:
+        self.crash = Crash(message, session_id)  # audited in the next session: this one's writer is gone
+        self._step(Step.CRASH)
+        wait_s = self.restarts.after_crash(time.monotonic())
+        if wait_s is None:
             log.critical("%d crashes within %.0f min: exiting for the supervisor to restart",
-                         len(self._crashes), CRASH_WINDOW_S / 60)
-            self.exit_code = 1
+                         self.restarts.recent, self.restarts.window_s / 60)
+            self.exit_code = EXIT_CRASHED
             self._stop_cause = "repeated crashes"
             self._begin_close()
             return
-        QTimer.singleShot(int(self.options.restart_after_crash_s * 1000), self._restart_after_crash)
+        QTimer.singleShot(int(wait_s * 1000), self._restart_after_crash)
 
     def _restart_after_crash(self) -> None:
-        if self.crash and not self._closing and (self.session is None or not self.session.running):
+        if self.state is not State.CRASHED:
+            return  # closed, or restarted by the user, meanwhile
+        self._step(Step.RESTART)
+        if self._next is None:
             self.start_session()
-
-    def _watch_pipeline(self) -> None:
-        """Whatever the pipeline threads do, a loop that stops sending updates is an alarm here."""
-        watching = self.info is not None and self.monitoring and not self._closing
-        limit = self.settings.alarms.watchdog_after_s + STALL_MARGIN_S
-        stalled = (watching and self._loop_pulse is not None
-                   and time.monotonic() - self._loop_pulse > limit)
-        if stalled != self.stopped_watching:
-            self.stopped_watching = stalled
-            if stalled:
-                log.error("window: no update from the analysis loop for %.0f s", limit)
-            self._refresh_state()
-
-    def _own_alarm(self) -> Tile | None:
-        """The window's own technical alarm (crash, stalled loop), when the engine cannot say it."""
-        if self.crash:
-            return Tile(PIPELINE_STALLED, HIGH, True, f"{words.symbol(HIGH)} MONITORING STOPPED",
-                        f"the analysis crashed ({self.crash}); restarting")
-        engine_says = self.snapshot is not None and any(
-            a.kind == PIPELINE_STALLED and a.active for a in self.snapshot.alarms)
-        if self.stopped_watching and not engine_says:
-            age = time.monotonic() - (self._loop_pulse or time.monotonic())
-            return Tile(PIPELINE_STALLED, MEDIUM, True, f"{words.symbol(MEDIUM)} MONITORING STOPPED",
-                        f"no analysis for {age:.0f} s: the screen is not current", flashing=True)
-        return None
-
-    def own_tone(self) -> Tone | None:
-        tile = self._own_alarm()
-        return None if tile is None else Tone(PIPELINE_STALLED, tile.priority, True)
+        else:
+            self._start_next()
 
     def _on_ended(self, summary) -> None:
         if self.sender() is not self.session:
             return
-        self.ended = True
         if summary is not None:
             log.info("session %d ended: %s", summary.session_id, summary.end_reason)
-        self.sound.follow(None)
-        if self._closing:
+        if self.state is State.CLOSING:
             self._finish_close()
-            return
-        if self._pending_start is not None:
-            self._start_pending()
-            return
-        self._refresh_state()
-        self._refresh_status()
+        elif self.state is State.CRASHED:
+            pass  # a crashed session's end: its restart is already due
+        elif self._next is not None:
+            self._start_next()  # the session stopped for the next source or patient
+        else:
+            self.crash = None  # a restart that could not start: its failure is what shows now
+            self._step(Step.END)
 
-    @property
-    def monitoring(self) -> bool:
-        return self.session is not None and self.session.running and not self.ended
+    def _watch_pipeline(self) -> None:
+        """Whatever the pipeline threads do, a loop that stops sending updates is an alarm here."""
+        if self.state is not State.MONITORING:
+            return  # STALLED resumes with the loop's next update
+        limit_s = stall_limit(self.settings.alarms)
+        if self.loop_watch.overdue(time.monotonic(), limit_s):
+            log.error("window: no update from the analysis loop for %.0f s", limit_s)
+            self._step(Step.STALL)
+
+    def _own_alarm(self) -> Tile | None:
+        """The window's own technical alarm (crash, stalled loop, cannot monitor), for what the
+        engine cannot say."""
+        state = self.state
+        if state in (State.CRASHED, State.RESTARTING) and self.crash is not None:
+            return Tile(PIPELINE_STALLED, HIGH, True, f"{words.symbol(HIGH)} MONITORING STOPPED",
+                        f"the analysis crashed ({self.crash.reason}); restarting")
+        engine_says = self.snapshot is not None and any(
+            a.kind == PIPELINE_STALLED and a.active for a in self.snapshot.alarms)
+        if state is State.STALLED and not engine_says:
+            age = self.loop_watch.silent_for(time.monotonic())
+            return Tile(PIPELINE_STALLED, MEDIUM, True, f"{words.symbol(MEDIUM)} MONITORING STOPPED",
+                        f"no analysis for {age:.0f} s: the screen is not current", flashing=True)
+        if state is State.ENDED and self.failure:
+            return Tile(CANNOT_MONITOR, MEDIUM, True, f"{words.symbol(MEDIUM)} CANNOT MONITOR",
+                        f"{self.failure}; choose Source... to monitor this bed")
+        return None
+
+    def own_tone(self) -> Tone | None:
+        tile = self._own_alarm()
+        return None if tile is None else Tone(tile.kind, tile.priority, True)
 
     def _now(self) -> float | None:
         return None if self.snapshot is None else self.snapshot.t
 
     def audit(self, action: str, **detail) -> None:
-        if self.session is not None:
-            self.session.audit(action, self.user, self._now(), **detail)
+        """Into the running session's record; with none running, into the audit log on its own."""
+        if self.session is None or not self.session.audit(action, self.user, self._now(), **detail):
+            self._audits.append(audit_outside_session(self.settings.store.url, action, self.user,
+                                                      **detail))
 
     def pending_alarms(self) -> list[str]:
         """Active or latched alarms, in words (what closing or stopping would leave unattended)."""
@@ -381,15 +411,17 @@ class LiveWindow(QMainWindow):
         return ok
 
     def _restart(self, source: str, encounter_id: str, settings: Settings) -> None:
-        self._pending_start = (source, encounter_id, settings)
+        """RESTARTING: the running session stops, then the next one starts (from `_on_ended`)."""
+        self._next = (source, encounter_id, settings)
+        self._step(Step.RESTART)
         if self.session is not None and self.session.running:
-            self.session.stop()  # _on_ended starts the next one
+            self.session.stop()
         else:
-            self._start_pending()
+            self._start_next()
 
-    def _start_pending(self) -> None:
-        self.source, self.encounter_id, self.settings = self._pending_start
-        self._pending_start = None
+    def _start_next(self) -> None:
+        self.source, self.encounter_id, self.settings = self._next
+        self._next = None
         self._apply_settings()
         self.start_session()
 
@@ -464,10 +496,14 @@ class LiveWindow(QMainWindow):
         changed = {key: [old[key], new[key]] for key in new if new[key] != old[key]}
         if not changed:
             return
-        user = self.user
         self.audit("settings_changed", changed=changed)
-        self._command(actions.ChangeAlarmSettings(alarms, user))
+        change = actions.ChangeAlarmSettings(alarms, self.user)
+        if self.session is None or not self.session.command(change, before_start=True):
+            self.last_event_label.setText("alarm settings changed: they apply when monitoring starts")
         self.settings = self.settings.model_copy(update={"alarms": alarms})
+        if self._next is not None:  # RESTARTING: the next session starts with them too
+            source, encounter, settings = self._next
+            self._next = (source, encounter, settings.model_copy(update={"alarms": alarms}))
         self._apply_settings()
 
     def choose_source(self) -> None:
@@ -476,24 +512,27 @@ class LiveWindow(QMainWindow):
             self.change_source(dialog.spec)
 
     def change_source(self, spec: str) -> None:
-        if not self._confirm_stop("Changing the source"):
+        if not self.lifecycle.allows(Step.RESTART) or not self._confirm_stop("Changing the source"):
             return
         self.audit("source_changed", previous=self.source, source=spec)
         self._restart(spec, self.encounter_id, self.settings)
 
     def new_patient(self) -> None:
         if not self.confirm("New patient?", "Start a new patient in this bed? The current session "
-                            "ends, a new encounter starts and the alarm settings return to their "
-                            "defaults."):
+                            "ends, a new encounter starts and the alarm settings return to this "
+                            "unit's configured values."):
             return
         self.start_new_patient()
 
     def start_new_patient(self) -> None:
-        if not self._confirm_stop("Starting a new patient"):
+        """A new encounter, with the alarm settings this unit configured (its file and PAINMON_*
+        layers, as the window started), not the code's defaults."""
+        if not self.lifecycle.allows(Step.RESTART) or not self._confirm_stop("Starting a new patient"):
             return
         encounter = uuid.uuid4().hex[:12]
         self.audit("new_patient", previous_encounter=self.encounter_id, encounter=encounter)
-        self._restart(self.source, encounter, self.settings.model_copy(update={"alarms": AlarmSettings()}))
+        alarms = self.configured.alarms
+        self._restart(self.source, encounter, self.settings.model_copy(update={"alarms": alarms}))
 
     def toggle_full_screen(self) -> None:
         if self.isFullScreen() and not self.options.kiosk:
@@ -509,18 +548,18 @@ class LiveWindow(QMainWindow):
 
     def stop_for_signal(self, name: str) -> None:
         """SIGTERM / SIGINT: no dialog; audited; the same bounded close."""
-        if self._closing:
+        if not self.lifecycle.allows(Step.CLOSE):
             return
         self.audit("session_end_signal", signal=name, alarms=self.pending_alarms())
         self._stop_cause = name
         self._begin_close()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
-        if self._close_done:
+        if self.state is State.CLOSED:
             event.accept()
             return
         event.ignore()
-        if self._closing or not self._confirm_stop("Closing"):
+        if not self.lifecycle.allows(Step.CLOSE) or not self._confirm_stop("Closing"):
             return
         self.audit("window_closed")
         self._stop_cause = "closed by user"
@@ -528,10 +567,9 @@ class LiveWindow(QMainWindow):
 
     def _begin_close(self) -> None:
         """Stop the pipeline and wait for it by signal, never blocking; give up after the timeout."""
-        self._closing = True
-        self._pending_start = None
+        self._next = None
+        self._step(Step.CLOSE)
         self.sound.follow(None)
-        self.video.set_banner("Stopping: saving the log...")
         if self.session is None or not self.session.running:
             self._finish_close()
             return
@@ -539,15 +577,20 @@ class LiveWindow(QMainWindow):
         QTimer.singleShot(int(self.options.close_timeout_s * 1000), self._close_timed_out)
 
     def _close_timed_out(self) -> None:
-        if not self._close_done:
+        if self.state is State.CLOSING:
             log.error("the pipeline did not stop within %.0f s; closing anyway (the log may miss "
                       "its last rows)", self.options.close_timeout_s)
             self._finish_close()
 
     def _finish_close(self) -> None:
-        if self._close_done:
+        """CLOSED; the exit status says why nothing was monitored, if that is how it ends."""
+        if self.state is not State.CLOSING:
             return
-        self._close_done = True
+        self._step(Step.DONE)
+        if self.exit_code == 0 and self.failure:
+            self.exit_code = self._failure_code  # 2: bad input, no restart mends it; 1: a fault
+        for thread in self._audits:
+            thread.join(AUDIT_JOIN_S)
         open_s = max(time.monotonic() - self._opened, 1e-6)
         log.info("screen: %.1f repaint ticks/s, %.1f video frames painted/s over %.0f s",
                  self.ticks / open_s, self.video.paints / open_s, open_s)
@@ -594,46 +637,56 @@ class LiveWindow(QMainWindow):
             self._refresh_state()
         if self.alarm_bar.flashing:
             self.alarm_bar.update()
+        if not self.lifecycle.closing:
+            self.sound.follow(self.tone())
+
+    def tone(self) -> Tone | None:
+        """What sounds now: the window's own alarm first, else the engine's while it monitors."""
         own = self.own_tone()
-        if own is not None and not self._closing:
-            self.sound.follow(own)
-        elif self.snapshot is not None and self.monitoring and not self._closing:
-            self.sound.follow(self.snapshot.tone)
+        if own is not None or self.snapshot is None or not self.monitoring:
+            return own
+        return self.snapshot.tone
+
+    def _not_watching(self) -> str | None:
+        """Why the gauge and the cues show no values whatever the last snapshot said; None: they
+        show the snapshot."""
+        if self.state in (State.STALLED, State.CRASHED):
+            return "stopped"
+        if self.ended:
+            return "ended"
+        if self.state is not State.MONITORING or self.snapshot is None:
+            return "not_started"
+        return None
 
     def _refresh_state(self) -> None:
-        """Gauge, alarm bar, mode line and banner from the newest snapshot."""
+        """Gauge, cues, alarm bar, mode line and banner: the lifecycle's state and the newest snapshot."""
         snap = self.snapshot
-        if self.ended or snap is None:
-            reason = "ended" if self.ended else "not_started"
-            f = None if snap is None or not self.monitoring else snap.f
-            self.gauge.set_state(None, None, None, reason, f, None)
-            self.cues.set_snapshot(snap, reason)
-        else:
+        not_watching = self._not_watching()
+        if not_watching is None:
             self.gauge.set_state(snap.s, snap.s_band, snap.s_label, snap.s_reason, snap.f, snap.f_band)
-            self.cues.set_snapshot(snap)
+        else:
+            self.gauge.set_state(None, None, None, not_watching, None, None)
+        self.cues.set_snapshot(snap, not_watching)
         if self.self_test_tile() is None:
             if snap is None:
-                detail = self.failure or ("not watching: monitoring has ended" if self.ended
-                                          else "starting: loading the model and opening the source")
-                self.alarm_bar.set_tiles([Tile("STATUS", None, False, "NOT WATCHING", detail)])
+                detail = words.BAR_WITHOUT_SNAPSHOT.get(self.state, "")
+                tiles = [Tile(STATUS, None, False, "NOT WATCHING", detail)]
             else:
                 tiles = alarm_tiles(snap, self.episodes, self.clock, ended=self.ended)
-                if self.failure and self.ended:
-                    tiles = [Tile("STATUS", None, False, "NOT WATCHING", self.failure)]
-                self.alarm_bar.set_tiles(tiles)
             own = self._own_alarm()
             if own is not None:
-                self.alarm_bar.set_tiles([own] + [t for t in self.alarm_bar.tiles if t.kind != "STATUS"])
+                tiles = [own] + [t for t in tiles if t.kind != STATUS]
+            self.alarm_bar.set_tiles(tiles)
         self._refresh_mode(snap)
         self._refresh_controls(snap)
-        if self.failure:
-            self.video.set_banner(f"CANNOT MONITOR: {self.failure}")
-        elif self.ended and not self._closing:
-            self.video.set_banner("MONITORING ENDED")
-        elif snap is not None and snap.mode == STANDBY:
-            self.video.set_banner("STANDBY: monitoring paused")
-        elif self.info is not None and not self._closing:
-            self.video.set_banner("")
+        self.video.set_banner(self._banner(snap))
+
+    def _banner(self, snap: Snapshot | None) -> str:
+        if self.state is State.ENDED and self.failure:
+            return f"CANNOT MONITOR: {self.failure}"
+        if self.state is State.MONITORING:
+            return "STANDBY: monitoring paused" if snap is not None and snap.mode == STANDBY else ""
+        return words.BANNER[self.state]
 
     def _refresh_controls(self, snap: Snapshot | None) -> None:
         """Acknowledge stands out while something waits for it; both buttons show their countdown."""
@@ -718,7 +771,7 @@ class LiveWindow(QMainWindow):
         parts = []
         update = self.last_update
         if self.info is None:
-            parts.append("starting" if not self.ended else "not monitoring")
+            parts.append("not monitoring" if self.ended else self.state.value)
         else:
             parts.append(f"{self.pipeline_fps():.1f} fps analysed")
             if update is not None and update.latency_s is not None:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from monitor.signal.records import (CAMERA_LOST, CRYING, MICROPHONE_LOST, MODEL_ERROR, NO_FACE,
                                     PAIN, PIPELINE_STALLED, POOR_SIGNAL, STORAGE_FAILING, SYMBOL)
+from monitor.ui.live.lifecycle import State
 
 TITLE = "FACIAL EXPRESSION ESTIMATE"
 DISCLAIMER = "estimate from the face, not a clinical assessment"
@@ -40,6 +41,7 @@ UNKNOWN_REASON = {
     "poor_quality": "face not clear enough to read",
     "not_started": "starting: waiting for a clear face",
     "ended": "monitoring has ended",
+    "stopped": "monitoring stopped: not current",
 }
 # Short names for the "changed from default" marker (the settings dialog explains each in full).
 SETTING = {
@@ -49,6 +51,26 @@ SETTING = {
     "alarms.ack_silence_s": "acknowledge silence (s)", "alarms.audio_pause_max_s": "audio pause (s)",
     "alarms.escalate_after_s": "escalation (s)", "alarms.no_face_after_s": "no-face delay (s)",
     "vision.cot_region": "cot region",
+}
+# What the video says in each state (MONITORING: nothing, or standby; ENDED: why, if it failed).
+BANNER = {
+    State.STARTING: "Starting: loading the model and opening the source...",
+    State.MONITORING: "",
+    State.STALLED: "MONITORING STOPPED: no analysis, the picture and values are not current",
+    State.CRASHED: "MONITORING STOPPED: the analysis crashed; restarting",
+    State.RESTARTING: "Restarting: loading the model and opening the source...",
+    State.ENDED: "MONITORING ENDED",
+    State.CLOSING: "Stopping: saving the log...",
+    State.CLOSED: "Stopping: saving the log...",
+}
+# The alarm bar before the first snapshot (the window's own alarm replaces it where there is one).
+BAR_WITHOUT_SNAPSHOT = {
+    State.STARTING: "starting: loading the model and opening the source",
+    State.MONITORING: "starting: waiting for the first picture",
+    State.RESTARTING: "restarting: loading the model and opening the source",
+    State.ENDED: "not watching: monitoring has ended",
+    State.CLOSING: "not watching: closing",
+    State.CLOSED: "not watching: closing",
 }
 FACE_STATE = {"scored": "face tracked", "no_face": "no face", "poor_quality": "face unclear"}
 
