@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PyQt6.QtCore import Qt
 
 from monitor.config import AlarmSettings
@@ -93,7 +94,7 @@ def test_settings_dialog_is_locked_validates_and_explains(qtbot):
     dialog = SettingsDialog(AlarmSettings())
     qtbot.addWidget(dialog)
     assert not dialog.spins["t_on"].isEnabled() and not dialog.apply_button.isEnabled()
-    assert "alarm raised" in dialog.example.text() and "30" in dialog.example.text()
+    assert "raises the alarm 10 s after S reaches T_on" in dialog.example.text()  # D_on
     dialog.unlock()
     assert dialog.spins["t_on"].isEnabled()
     assert dialog.spins["t_on"].minimum() == 0.4 and safe_range("d_on_s") == (3.0, 60.0)
@@ -101,9 +102,41 @@ def test_settings_dialog_is_locked_validates_and_explains(qtbot):
     assert "t_off < t_on < t_high" in dialog.error.text() and not dialog.apply_button.isEnabled()
     dialog.spins["t_off"].setValue(0.35)
     dialog.spins["d_on_s"].setValue(12)
-    assert dialog.apply_button.isEnabled() and "12 s at or above T_on" in dialog.example.text()
+    assert dialog.apply_button.isEnabled() and "the alarm 12 s after S reaches T_on" in dialog.example.text()
     qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     assert dialog.result_settings.d_on_s == 12 and dialog.result_settings.t_off == 0.35
+
+
+@pytest.mark.parametrize("face_only", ["low", "medium"])
+def test_the_worked_example_is_what_the_engine_does_with_the_edited_values(qtbot, face_only):
+    """ALARMS.md: a face-only alarm is raised D_on after S reaches T_on at face_only_priority; at
+    medium it escalates to high after escalate_after unacknowledged, at low it never does by S
+    alone (neither by time nor by T_high). The dialog's words must say so for the values shown."""
+    cfg = AlarmSettings(face_only_priority=face_only, d_on_s=12, escalate_after_s=90)
+    dialog = SettingsDialog(cfg)
+    qtbot.addWidget(dialog)
+    text = dialog.example.text()
+    symbol = {"low": "!", "medium": "!!"}[face_only]
+    assert f"raises the alarm {cfg.d_on_s:g} s after S reaches T_on, at {face_only} priority ({symbol})" in text
+    assert f"<td>{20 + cfg.d_on_s:g}</td><td></td><td>alarm raised at {face_only} priority" in text
+    if face_only == "low":
+        assert "it does not escalate" in text and "escalated" not in text
+        assert "for 30 s it still stays at low priority (!)" in text  # T_high does not make it high
+    else:
+        escalated_at = 20 + cfg.d_on_s + cfg.escalate_after_s
+        assert f"<td>{escalated_at:g}</td><td></td><td>escalated to high priority (!!!): unacknowledged for 90 s" in text
+        assert "escalates 90 s later to high priority (!!!)" in text
+        assert "it does not escalate" not in text
+    assert "LATCHED" in text  # never acknowledged during the episode
+
+    dialog.unlock()  # the example follows the value being edited, before anything is applied
+    other = "medium" if face_only == "low" else "low"
+    dialog.face_only.setCurrentText(other)
+    assert f"at {other} priority" in dialog.example.text()
+    dialog.face_only.setCurrentText("none")
+    assert "raises no alarm with these values" in dialog.example.text()
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert dialog.result_settings.face_only_priority == "none"
 
 
 def test_a_window_opens_only_where_someone_can_see_it():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+from typing import get_args
+
 from pydantic import ValidationError
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
@@ -10,6 +13,7 @@ from PyQt6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox,
 
 from monitor.capture.sources import STREAM_SCHEMES
 from monitor.config import AlarmSettings, describe
+from monitor.ui.live import example
 from monitor.ui.live.multimedia import QMediaDevices
 
 # (field, words, unit, decimals): the thresholds and delays a ward may tune, in the order a
@@ -36,6 +40,9 @@ FIELDS = (
     ("band_pain", "Gauge: 'pain' from", "", 2),
 )
 
+FACE_ONLY_TEXT = "A pain face that no crying or movement corroborates raises an alarm at"
+FACE_ONLY_CHOICES = get_args(AlarmSettings.model_fields["face_only_priority"].annotation)
+
 
 def safe_range(name: str) -> tuple[float, float]:
     """The hard range of an AlarmSettings field (its ge / le constraints)."""
@@ -47,32 +54,15 @@ def safe_range(name: str) -> tuple[float, float]:
 
 
 def worked_example(cfg: AlarmSettings) -> str:
-    """ALARMS.md's worked example with these values, as an HTML table."""
-    onset, raised = 20.0, 20.0 + cfg.d_on_s
-    ack = raised + 15.0
-    falls = ack + 25.0
-    clears = falls + cfg.d_off_s
-    rows = [
-        (f"0-{onset:g}", "0.10", "calm"),
-        (f"{onset:g}", f"{min(cfg.t_on + 0.02, 1):.2f}",
-         f"S reaches T_on {cfg.t_on:.2f}: the onset run starts"),
-        (f"{raised:g}", f"{min(cfg.t_on + 0.1, 1):.2f}",
-         f"{cfg.d_on_s:g} s at or above T_on: alarm raised, medium priority (!!), tone on"),
-        (f"{ack:g}", f"{min(cfg.t_on + 0.2, 1):.2f}",
-         f"nurse acknowledges: tone silent until {ack + cfg.ack_silence_s:g} s"),
-        (f"{falls:g}", f"{max(cfg.t_off - 0.05, 0):.2f}",
-         f"S at or below T_off {cfg.t_off:.2f}: end candidate"),
-        (f"{clears:g}", f"{max(cfg.t_off - 0.1, 0):.2f}",
-         f"{cfg.d_off_s:g} s at or below T_off: alarm clears; episode recorded {onset:g} s to {falls:g} s"),
-    ]
-    body = "".join(f"<tr><td>{t}</td><td>{s}</td><td>{what}</td></tr>" for t, s, what in rows)
+    """What the alarm engine does with these values on a face-only trace, as an HTML table."""
+    ran = example.compute(cfg)
+    body = "".join(f"<tr><td>{row.t:g}</td><td>{'' if row.s is None else f'{row.s:.2f}'}</td>"
+                   f"<td>{html.escape(row.what)}</td></tr>" for row in ran.rows)
     return (
-        "<b>Worked example with these values</b> (S is the smoothed facial expression estimate, 0-1)"
+        "<b>Worked example with these values</b>, run by the alarm engine (S is the smoothed facial "
+        "expression estimate, 0-1, here given directly)"
         "<table cellspacing='0' cellpadding='3' border='1'><tr><th>t (s)</th><th>S</th>"
-        f"<th>what happens</th></tr>{body}</table>"
-        f"Unacknowledged for {cfg.escalate_after_s:g} s, or S at or above T_high {cfg.t_high:.2f} for "
-        f"{cfg.d_high_s:g} s, makes it high priority (!!!). An episode that ends without an "
-        "acknowledgement stays on screen as LATCHED until acknowledged."
+        f"<th>what happens</th></tr>{body}</table>{html.escape(example.summary(ran, cfg))}"
     )
 
 
@@ -112,6 +102,16 @@ class SettingsDialog(QDialog):
             grid.addWidget(spin, row, 1)
             grid.addWidget(QLabel(f"{getattr(defaults, name):g}"), row, 2)
             grid.addWidget(QLabel(f"{low:g} - {high:g} {unit}"), row, 3)
+        row = len(FIELDS) + 1
+        self.face_only = QComboBox()
+        self.face_only.addItems(FACE_ONLY_CHOICES)
+        self.face_only.setCurrentText(settings.face_only_priority)
+        self.face_only.setEnabled(False)
+        self.face_only.currentTextChanged.connect(self._changed)
+        grid.addWidget(QLabel(FACE_ONLY_TEXT), row, 0)
+        grid.addWidget(self.face_only, row, 1)
+        grid.addWidget(QLabel(defaults.face_only_priority), row, 2)
+        grid.addWidget(QLabel(" / ".join(FACE_ONLY_CHOICES)), row, 3)
         scroll = QScrollArea()  # fits a 1280x800 bedside screen with the example below
         scroll.setWidget(table)
         scroll.setWidgetResizable(True)
@@ -145,6 +145,7 @@ class SettingsDialog(QDialog):
         self.is_unlocked = True
         for spin in self.spins.values():
             spin.setEnabled(True)
+        self.face_only.setEnabled(True)
         self.unlock_button.setEnabled(False)
         self.defaults_button.setEnabled(True)
         self.unlocked.emit()
@@ -154,10 +155,12 @@ class SettingsDialog(QDialog):
         defaults = AlarmSettings()
         for name, spin in self.spins.items():
             spin.setValue(getattr(defaults, name))
+        self.face_only.setCurrentText(defaults.face_only_priority)
 
     def candidate(self) -> AlarmSettings:
         """The edited values checked by AlarmSettings itself (ranges and t_off < t_on < t_high)."""
         values = {name: spin.value() for name, spin in self.spins.items()}
+        values["face_only_priority"] = self.face_only.currentText()
         return AlarmSettings.model_validate(self.original.model_dump() | values)
 
     def _changed(self) -> None:
