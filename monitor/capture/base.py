@@ -35,6 +35,7 @@ class Source(Protocol):
     live: bool
     description: str
     has_audio: bool  # AudioBlocks will come (a sound track, later a microphone)
+    picture_ended_at: float | None  # a file whose sound goes on after its picture: where it ends
 
     def read(self, timeout: float) -> FramePacket | AudioBlock | None:
         """The next frame or sound block, or None when none came within `timeout` (time still

@@ -47,6 +47,11 @@ class FileSource:
         first = self._peeked[-1]
         self.frame_size = (first.image.shape[1], first.image.shape[0])  # width, height
 
+    @property
+    def picture_ended_at(self) -> float | None:
+        """Where the picture ends, once reading has found that the sound goes on after it."""
+        return self._reader.picture_ended_at
+
     def read(self, timeout: float = 0.0) -> FramePacket | AudioBlock:
         """Never waits: a file always has its next item (`timeout` is for the interface)."""
         if self._peeked:
@@ -95,6 +100,10 @@ class PacedFileSource:
             self._end = exc
         finally:
             self._box.close()
+
+    @property
+    def picture_ended_at(self) -> float | None:
+        return self._file.picture_ended_at
 
     def read(self, timeout: float) -> FramePacket | AudioBlock | None:
         item = self._box.take(timeout)

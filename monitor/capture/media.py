@@ -107,6 +107,9 @@ class MediaReader:
         self._index = 0
         self._last_t = -float("inf")  # the last decoded frame
         self._sent_t = -float("inf")  # the last delivered frame
+        # where the picture ends, once it is known that the sound goes on after it (None: it
+        # does not, or not known yet): sound after it is no lost camera, and the face is unknown
+        self.picture_ended_at: float | None = None
 
     def __iter__(self) -> Iterator[FramePacket | AudioBlock]:
         return self
@@ -157,6 +160,7 @@ class MediaReader:
             if self._sound is not None:  # the resampler's last samples; dropped (a few ms) where
                 # frames were delivered past them already, so times never go backwards
                 self._blocks.extend(b for b in self._sound.flush() if b.t >= self._sent_t)
+                self._note_picture_end()
             return
         try:
             decoded = packet.decode()  # an empty (flush) packet at the end drains the decoder
@@ -168,6 +172,15 @@ class MediaReader:
                             packet.stream.type, at, exc)
             return
         self._take(decoded)
+
+    def _note_picture_end(self) -> None:
+        """At the end of reading: a sound track that goes on more than a block past the last
+        frame (the picture ended first; a few ms of encoder tail do not count)."""
+        if self._video is None or not self.integrity.decoded_frames:
+            return
+        picture_end = self.integrity.decoded_s
+        if self._sound.end_t > picture_end + BLOCK_S:
+            self.picture_ended_at = picture_end
 
     def _drain_decoders(self) -> None:
         """The frames still inside the decoders (B-frame delay, threads) when reading broke off."""

@@ -66,6 +66,7 @@ class LiveSource:
 
     live = True
     has_audio = False
+    picture_ended_at = None  # a camera's picture does not end: it is lost
 
     def __init__(
         self,

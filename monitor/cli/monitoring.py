@@ -64,8 +64,12 @@ def print_summary(summary) -> None:
         print(file=sys.stderr)
     ended = summary.end_reason + (f" ({summary.end_detail})" if summary.end_detail else "")
     print(f"session {summary.session_id}: {summary.source}, ended: {ended}")
-    print(f"  frames {summary.frames} in {summary.duration_s:.1f} s of video, analysed at "
+    video_s = summary.duration_s if summary.picture_ended_at is None else summary.picture_ended_at
+    print(f"  frames {summary.frames} in {video_s:.1f} s of video, analysed at "
           f"{summary.fps:.1f} frames/s on {summary.device}")
+    if summary.picture_ended_at is not None:
+        print(f"  the picture ends at {summary.picture_ended_at:.1f} s, the sound at "
+              f"{summary.duration_s:.1f} s: the face is unknown after the picture")
     print(f"  scored face {summary.frames_scored}, no face {summary.frames_no_face} "
           f"({summary.no_face_s:.1f} s), poor quality {summary.frames_poor_quality}")
     print(f"  model {summary.model}")

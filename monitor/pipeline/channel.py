@@ -90,15 +90,18 @@ class Channel:
         self._on_frame, self._on_tick, self._on_drain = on_frame, on_tick, on_drain
         self._on_watchdog = on_watchdog or on_tick  # a display may tell the loop's pulse apart
         self._actions: queue.SimpleQueue[UserAction] = queue.SimpleQueue()
-        self._last_t: float | None = None
+        self._last_t: float | None = None  # the last frame's time
+        self._file_t = 0.0  # a file's own clock: its latest frame or sound block
+        self._counted: tuple[float, bool] | None = None  # (time, crying then) of the last count
+        self._picture_ended = False
         self._read_at = 0.0
         self._stall_stored: float | None = None  # when a stall was stored without the engine
         self._stall_in_engine = False  # the engine's PIPELINE_STALLED is raised
         self.latencies: collections.deque[float] = collections.deque(maxlen=100_000)  # for bench
 
     def now(self) -> float:
-        """Live: the session clock; a file: the time of its last frame (the file's own clock)."""
-        return self.clock.now() if self.live else (self._last_t or 0.0)
+        """Live: the session clock; a file: the time of its latest frame or sound (its own clock)."""
+        return self.clock.now() if self.live else self._file_t
 
     # --- user actions (any thread in, the loop thread applies) ------------------------------
 
@@ -168,6 +171,7 @@ class Channel:
                 m = UNKNOWN_M if movement.m is None else movement.m
             self.engine.frame(packet.t, status, p)
             snapshot = self.engine.snapshot()
+            self._file_t = max(self._file_t, packet.t)
             self._count(packet.t, status, snapshot)
             self.recorder.frame(packet.t, status, p, m, snapshot)
             self._drain()
@@ -186,6 +190,11 @@ class Channel:
         self.summary.audio_blocks += 1
         if self.hearing is not None:
             self._windows.extend(self._scored(block))
+        if not self.live:  # a file's sound moves its clock on, past the picture's end too
+            self._file_t = max(self._file_t, block.t)
+            with self.lock:
+                self._pass_time(self._file_t)
+                self._drain()
 
     def _release_windows(self, until: float | None) -> None:
         """Scored windows ending by `until` (all with None) into the engine and the record."""
@@ -198,16 +207,33 @@ class Channel:
                 self.engine.sound(window.t, self._sound_available(), self._sound_reason())
                 continue
             self.engine.cry_window(window)
+            snapshot = self.engine.snapshot()
+            self._count_crying(window.t, snapshot)
+            self.recorder.advance(window.t, snapshot)
             self.recorder.sound(window)
 
     def idle(self) -> None:
         """No input within the tick: time still passes (a blind monitor raises CAMERA_LOST)."""
         with self.lock:
-            self._release_windows(self.now())
-            self.engine.tick(self.now())
-            snapshot = self.engine.snapshot()
+            snapshot = self._pass_time(self.now())
         if self._on_tick:
             self._on_tick(snapshot)
+
+    def _pass_time(self, t: float) -> Snapshot:
+        """Session time reached t without a frame: sound windows due by then, timers, the
+        seconds passed into the record, and the end of a file's picture where it has come."""
+        end = getattr(self.source, "picture_ended_at", None)
+        if end is not None and not self._picture_ended and t >= end:
+            self._picture_ended = True
+            self.summary.picture_ended_at = end
+            self.engine.picture_ended(end, f"the video ends at {end:.1f} s while its sound goes "
+                                      "on: face unknown from here, sound still heard")
+        self._release_windows(t)
+        self.engine.tick(t)
+        snapshot = self.engine.snapshot()
+        self._count_crying(t, snapshot)
+        self.recorder.advance(t, snapshot)
+        return snapshot
 
     def listen(self) -> None:
         """Sound from the microphone, if this channel has one (a file's track comes with its frames)."""
@@ -289,14 +315,17 @@ class Channel:
                  self.summary.frames, f" ({detail})" if detail else "")
         with self.lock:
             self._release_windows(None)
-            t_end = max(self.now(), self.engine.snapshot().t)
+            snapshot = self.engine.snapshot()
+            t_end = max(self.now(), snapshot.t)
+            self._count_crying(t_end, snapshot)
             self.engine.end_session(t_end, "crashed" if end_reason == SessionEnd.CRASHED
                                     else "session_ended")
             self._drain()
             self.summary.end_reason = end_reason
             self.summary.end_detail = detail
             self.summary.duration_s = t_end
-            self.recorder.close(t_end, end_reason, self.summary.frames, self.summary.frames_scored)
+            self.recorder.close(t_end, snapshot, end_reason, self.summary.frames,
+                                self.summary.frames_scored)
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -331,13 +360,22 @@ class Channel:
         s = self.summary
         if self._last_t is not None and status is FaceStatus.NO_FACE:
             s.no_face_s += t - self._last_t
-        if self._last_t is not None and snapshot.cry_state == CryState.CRYING:
-            s.crying_s += t - self._last_t
+        self._count_crying(t, snapshot)
         s.frames += 1
         s.frames_scored += status is FaceStatus.SCORED
         s.frames_no_face += status is FaceStatus.NO_FACE
         s.frames_poor_quality += status is FaceStatus.POOR_QUALITY
         self._last_t = t
+
+    def _count_crying(self, t: float, snapshot: Snapshot) -> None:
+        """Crying time on the session clock (frames or not): each stretch counts in the state
+        that held during it."""
+        if self._counted is not None:
+            since, crying = self._counted
+            if crying and t > since:
+                self.summary.crying_s += float(t - since)
+            t = max(t, since)
+        self._counted = (t, snapshot.cry_state == CryState.CRYING)
 
     def _drain(self) -> None:
         events, episodes = self.engine.drain()

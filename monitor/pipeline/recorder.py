@@ -38,12 +38,17 @@ class Recorder:
 
     def frame(self, t: float, status: FaceStatus, p: float | None, m: float | None,
               snapshot: Snapshot) -> None:
-        cues = Cues(snapshot.s, snapshot.f, snapshot.c, snapshot.m)
-        for row in self._seconds.add(t, status, p, cues):
+        for row in self._seconds.add(t, status, p, _cues(snapshot)):
             self.writer.add_sample(row)
         span = self._trace.add(t, (t, status, p, m))
         if span:
             self._store_trace(*span)
+
+    def advance(self, t: float, snapshot: Snapshot) -> None:
+        """Session time reached t without a frame (sound, a tick): the seconds it ended are
+        stored too, so the record follows the session clock, not the picture."""
+        for row in self._seconds.advance(t, _cues(snapshot)):
+            self.writer.add_sample(row)
 
     def sound(self, window: CryWindow) -> None:
         """One scored sound window (the replayable cry input)."""
@@ -65,7 +70,9 @@ class Recorder:
             self._last_beat = now
             self.writer.heartbeat(self.wall(t))
 
-    def close(self, t_end: float, end_reason: str, frames: int, frames_scored: int) -> None:
+    def close(self, t_end: float, snapshot: Snapshot, end_reason: str, frames: int,
+              frames_scored: int) -> None:
+        self.advance(t_end, snapshot)
         for row in self._seconds.flush():
             self.writer.add_sample(row)
         span = self._trace.take()
@@ -82,6 +89,10 @@ class Recorder:
 
     def _store_sound(self, t0: float, windows: list) -> None:
         self.writer.add_trace(TraceRow(t0=t0, n=len(windows), data=pack_sound(windows, t0)))
+
+
+def _cues(snapshot: Snapshot) -> Cues:
+    return Cues(snapshot.s, snapshot.f, snapshot.c, snapshot.m)
 
 
 def episode_row(episode: EpisodeRecord) -> EpisodeRow:

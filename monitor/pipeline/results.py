@@ -38,6 +38,7 @@ class Summary:
     audio: str | None = None  # what was heard; None: no microphone
     audio_blocks: int = 0
     crying_s: float = 0.0  # session time with the cry cue in its "crying" state
+    picture_ended_at: float | None = None  # a file whose sound went on after its picture
     episodes: dict[int, EpisodeRecord] = field(default_factory=dict)
 
     @property

@@ -49,24 +49,33 @@ class Cues:
 
 
 class SecondAggregator:
-    """Turns frames into one `sample` row per session-second (the cues as they stood at its end),
-    with the highest sound-window cry score of that second."""
+    """Turns the session clock's seconds into one `sample` row each (the cues as they stood at
+    its end), counting the frames that fell in it (none where the picture was lost or had
+    ended) and the highest sound-window cry score of that second."""
 
     def __init__(self) -> None:
         self._current: _Second | None = None
         self._cues = Cues()
         self._cry_max: dict[int, float] = {}
 
-    def add(self, t: float, status: FaceStatus, p: float | None, cues: Cues) -> list[SampleRow]:
-        """Adds a frame; returns the rows of seconds that this frame closed (usually none or one)."""
+    def advance(self, t: float, cues: Cues) -> list[SampleRow]:
+        """Session time has reached t, with these cues from then on; returns the rows of the
+        seconds that ended before it (one per second, with or without frames)."""
         second = math.floor(t)
         closed = []
-        if self._current is not None and second != self._current.t:
-            closed.append(self._close())
         if self._current is None:
             self._current = _Second(second)
-        self._current.add(status, p)
+        while second > self._current.t:
+            following = self._current.t + 1
+            closed.append(self._close())
+            self._current = _Second(following)
         self._cues = cues
+        return closed
+
+    def add(self, t: float, status: FaceStatus, p: float | None, cues: Cues) -> list[SampleRow]:
+        """Adds a frame; returns the rows of seconds that this frame closed (usually none or one)."""
+        closed = self.advance(t, cues)
+        self._current.add(status, p)
         return closed
 
     def sound(self, t: float, c: float) -> None:

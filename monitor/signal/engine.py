@@ -30,6 +30,7 @@ from monitor.signal.timing import earliest, is_due
 BLIND_KINDS = (NO_FACE, POOR_SIGNAL)
 SECONDS_PER_MINUTE = 60.0
 SUBJECT_CHANGED_REASON = "subject_changed"
+PICTURE_ENDED_REASON = "picture_ended"
 CARRIED_BY_PAIN = "carried by PAIN"
 FACE_ONLY = {"none": NO_SIGNAL, "low": LOW, "medium": MEDIUM}  # alarms.face_only_priority
 
@@ -143,6 +144,15 @@ class AlarmEngine:
         self._run.forget_onset()
         self._subject_reset = True
         self._s_changed()
+        self._settle()
+
+    def picture_ended(self, t: float, detail: str) -> None:
+        """A file's picture is over while its sound goes on: no frame is missing (no CAMERA_LOST,
+        NO_FACE or POOR_SIGNAL), the face is unknown from here on, the cry cue still counts."""
+        self._enter(t)
+        if not self._watch.picture_ended:
+            self._watch.picture_ended = True
+            self._emit(EventKind.SESSION, None, Transition.PICTURE_ENDED, detail=detail)
         self._settle()
 
     def tick(self, t: float) -> None:
@@ -646,6 +656,8 @@ class AlarmEngine:
             return "standby"
         if self._subject_reset:
             return SUBJECT_CHANGED_REASON
+        if self._watch.picture_ended:
+            return PICTURE_ENDED_REASON
         if self._watch.camera_lost(self._now):
             return "no_frames"
         status = self._watch.last_status

@@ -67,6 +67,7 @@ class Transition(StrEnum):
     STANDBY_OVERDUE = "standby_overdue"
     SETTINGS_CHANGED = "settings_changed"
     SUBJECT_CHANGED = "subject_changed"
+    PICTURE_ENDED = "picture_ended"  # a file's video track ended before its sound
     FAILED = "failed"
 
 

@@ -22,6 +22,7 @@ class TechnicalWatch:
     def __init__(self, settings: AlarmSettings) -> None:
         self.settings = settings
         self.armed = False  # the first frame or tick starts the watchdog
+        self.picture_ended = False  # a file's picture is over: no frames are expected any more
         self.last_status: FaceStatus | None = None
         self._last_frame = 0.0
         self._face_ref = 0.0  # last face found (scored or poor quality), or a restart
@@ -70,7 +71,8 @@ class TechnicalWatch:
     def camera_lost(self, now: float) -> bool:
         if CAMERA_LOST in self._reports:
             return True
-        return self.armed and now >= self._last_frame + self.settings.camera_lost_after_s - EPS
+        return (self.armed and not self.picture_ended
+                and now >= self._last_frame + self.settings.camera_lost_after_s - EPS)
 
     def conditions(self, now: float, monitoring: bool) -> dict[str, str]:
         """Technical conditions holding now, with their base priority."""
@@ -85,7 +87,7 @@ class TechnicalWatch:
         storage = self._reports.get(STORAGE_FAILING)
         if storage is not None and now >= storage[0] + cfg.storage_failing_after_s - EPS:
             held[STORAGE_FAILING] = MEDIUM if STORAGE_BUFFER_HALF in self._reports else LOW
-        if monitoring and self.armed and not lost:
+        if monitoring and self.armed and not lost and not self.picture_ended:
             if now >= self._face_ref + cfg.no_face_after_s - EPS:
                 held[NO_FACE] = LOW
             elif now >= self._scored_ref + cfg.poor_signal_after_s - EPS:
@@ -99,7 +101,7 @@ class TechnicalWatch:
         storage = self._reports.get(STORAGE_FAILING)
         if storage is not None:
             candidates.append(storage[0] + cfg.storage_failing_after_s)
-        if self.armed and not self.camera_lost(now):
+        if self.armed and not self.picture_ended and not self.camera_lost(now):
             candidates.append(self._last_frame + cfg.camera_lost_after_s)
             if monitoring:
                 candidates += [self._face_ref + cfg.no_face_after_s,
