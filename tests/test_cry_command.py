@@ -102,7 +102,7 @@ def test_each_object_describes_its_windows(scored):
 def test_video_without_sound_is_reported_as_such(scored):
     entry = scored["by_file"][scored["video"]]
     assert entry == {"file": str(scored["video"]), "audio": False, "duration_s": 10.0,
-                     "cry_max": None, "cry_mean": None, "windows": []}
+                     "cry_max": None, "cry_mean": None, "windows": [], "notes": []}
 
 
 def test_missing_file_is_one_error_line_and_nothing_printed(shared_data, tmp_path, capsys):

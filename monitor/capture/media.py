@@ -3,14 +3,18 @@ presentation time, and an honest account of how much of the file could be decode
 
 Times are `pts * time_base` relative to the video stream's start (the first frame is t=0), for
 sound and frames alike, so they stay aligned at any analysis speed and variable-frame-rate files
-with B-frames get each frame's true time. Sound is mixed to mono float32 and resampled to 16 kHz
-in contiguous blocks (a gap in the track is filled with silence, so concatenated blocks stay on
-time).
+with B-frames get each frame's true time. Sound is resampled to 16 kHz and mixed to mono float32 as
+the mean of its channels (the low-frequency channel left out), which can never exceed full scale
+(FFmpeg's own downmix takes 5.1 to three times full scale, stereo to 1.27 times), in contiguous
+blocks (a gap in the track is filled with silence, so concatenated blocks stay on time). Channels
+that cancel in that mean (stereo wired in opposite phase) are named in `notes`, never heard as
+silence without a word.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +38,12 @@ MIN_DECODED_SHARE = 0.9
 DECODE_ERRORS_TOLERATED = 2
 HOLE_S = 1.0  # no frame for this long inside a file: frames were lost (Matroska resyncs silently)
 LOOKAHEAD_FRAMES = 32  # frames held back (still YUV) to merge a lagging sound track in time order
+# Channels "cancel" when their mono mean is this much quieter than the channels themselves
+# (uncorrelated stereo is 3 dB quieter, five uncorrelated channels 7 dB), judged once this much
+# sound has come and the channels are louder than a quiet room's noise.
+CANCELLED_DB = 20.0
+CANCEL_JUDGED_AFTER_S = 1.0
+CANCEL_AUDIBLE_DBFS = -70.0
 
 
 @dataclass
@@ -110,6 +120,7 @@ class MediaReader:
         # where the picture ends, once it is known that the sound goes on after it (None: it
         # does not, or not known yet): sound after it is no lost camera, and the face is unknown
         self.picture_ended_at: float | None = None
+        self._noted = False  # the sound's note was logged
 
     def __iter__(self) -> Iterator[FramePacket | AudioBlock]:
         return self
@@ -197,6 +208,15 @@ class MediaReader:
                 self._add_frame(frame)
             elif self._sound is not None:
                 self._blocks.extend(self._sound.add(frame))
+                if not self._noted and self.notes:
+                    self._noted = True
+                    log.warning("%s: %s", self.path.name, self.notes[0])
+
+    @property
+    def notes(self) -> list[str]:
+        """What the user must know about the sound so far (channels that cancel)."""
+        note = None if self._sound is None else self._sound.balance.note()
+        return [note] if note else []
 
     def _add_frame(self, frame: av.VideoFrame) -> None:
         if frame.time is not None:
@@ -229,7 +249,9 @@ class SoundBlocks:
 
     def __init__(self, origin: float) -> None:
         self._origin = origin
-        self._resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+        self._resampler: av.AudioResampler | None = None  # keeps the channels: mixed in _push_channels
+        self._layout = ""
+        self.balance = ChannelBalance()
         self._pending: list[np.ndarray] = []
         self._pending_n = 0
         self._start_t: float | None = None  # the time of the next block's first sample
@@ -257,8 +279,13 @@ class SoundBlocks:
             self._input_end += frame.samples / frame.sample_rate
         if self._start_t is None:  # no time yet: the track starts with the session
             self._start_t = 0.0
+        if frame.layout.name != self._layout:  # the first frame, or the channels changed
+            self._flush_resampler()
+            self._resampler = av.AudioResampler(format="fltp", layout=frame.layout.name,
+                                                rate=AUDIO_RATE)
+            self._layout = frame.layout.name
         for out in self._resampler.resample(frame):
-            self._push(out.to_ndarray()[0])
+            self._push_channels(out)
         return self._take(final=False)
 
     def take_partial(self) -> list[AudioBlock]:
@@ -266,9 +293,20 @@ class SoundBlocks:
         return self._take(final=True)
 
     def flush(self) -> list[AudioBlock]:
-        for out in self._resampler.resample(None):
-            self._push(out.to_ndarray()[0])
+        self._flush_resampler()
         return self._take(final=True)
+
+    def _flush_resampler(self) -> None:
+        if self._resampler is not None:
+            for out in self._resampler.resample(None):
+                self._push_channels(out)
+
+    def _push_channels(self, out: av.AudioFrame) -> None:
+        channels = out.to_ndarray()
+        kept = [i for i, c in enumerate(out.layout.channels) if c.name != "LFE"] or [0]
+        mono = channels[kept].mean(axis=0, dtype=np.float32)
+        self.balance.add(channels[kept], mono)
+        self._push(mono)
 
     def _push(self, samples: np.ndarray) -> None:
         self._pending.append(samples.astype(np.float32, copy=False))
@@ -292,6 +330,39 @@ class SoundBlocks:
         return blocks
 
 
+class ChannelBalance:
+    """How much quieter the mono mix is than its channels: the sign of channels that cancel."""
+
+    def __init__(self) -> None:
+        self._channels_energy = 0.0  # the channels' mean sum of squares
+        self._mono_energy = 0.0
+        self._samples = 0
+        self._several = False
+
+    def add(self, channels: np.ndarray, mono: np.ndarray) -> None:
+        if len(channels) < 2:
+            return
+        self._several = True
+        self._channels_energy += float(np.mean(np.sum(np.square(channels, dtype=np.float64),
+                                                      axis=1)))
+        self._mono_energy += float(np.sum(np.square(mono, dtype=np.float64)))
+        self._samples += channels.shape[1]
+
+    def note(self) -> str | None:
+        """A sentence for the user when the channels cancel, else None."""
+        if not self._several or self._samples < CANCEL_JUDGED_AFTER_S * AUDIO_RATE:
+            return None
+        channels_dbfs = 10 * math.log10(max(self._channels_energy / self._samples, 1e-20))
+        if channels_dbfs < CANCEL_AUDIBLE_DBFS:
+            return None
+        loss_db = 10 * math.log10(self._channels_energy / max(self._mono_energy, 1e-20))
+        if loss_db < CANCELLED_DB:
+            return None
+        return (f"the sound's channels cancel when mixed to mono (the mix is {loss_db:.0f} dB "
+                "quieter than the channels: left and right in opposite phase?), so the cry cue "
+                "hears almost nothing: check the microphone's wiring or record one channel")
+
+
 def _origin(container: av.container.InputContainer) -> float:
     """t=0: the video stream's start (or the container's), shared by all streams."""
     for stream in (*container.streams.video, *container.streams.audio):
@@ -305,6 +376,8 @@ def _declared(container: av.container.InputContainer, stream: av.stream.Stream,
     """What the container says the main stream holds, to compare with what decodes."""
     if stream.duration is not None:
         declared_s = float(stream.duration * stream.time_base)
+    elif stream.type == "audio" and container.streams.video:
+        declared_s = 0.0  # the container's length is the picture's: sound may end before it
     elif container.duration is not None:
         declared_s = container.duration / av.time_base - max(origin, 0.0)
     else:

@@ -1,8 +1,11 @@
 """`painmon cry --json FILE [FILE ...]`: the cry model's scores of recordings, one JSON object per
 file, so a recording can be checked (or a threshold chosen) without running the monitor.
 
-Every file is decoded and scored before anything is printed: one bad file ends the command with
-one error line and no partial JSON."""
+A file is heard as `painmon run` hears it (monitor/scoring/sound_file.py: the same reader, the same
+cry stage), so a window's time is its time in the file and both agree on when the infant cried;
+its sound is streamed, never held whole. Every file is opened before the model loads and scored
+before anything is printed: one bad file ends the command with one error line naming it and no
+partial JSON."""
 
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-# The cry score of a window: the higher of these two YAMNet classes (card.json's cue labels).
-CRY_CLASSES = ("Baby cry, infant cry", "Crying, sobbing")
+# A window's cry score is CryWindow.c: the higher of YAMNet's "Baby cry, infant cry" and
+# "Crying, sobbing" (card.json's cue labels), as in `run`.
 SCORE_DIGITS = 4
 TIME_DIGITS = 3
 
@@ -23,12 +26,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cry = subparsers.add_parser(
         "cry", help="score the infant cry in sound files and videos' sound tracks (JSON)",
         description="Score recordings with the cry model (YAMNet, models/cry-yamnet) in 0.975 s "
-                    "windows every 0.48 s. A window's cry score is the higher of YAMNet's class "
-                    "20 'Baby cry, infant cry' and class 19 'Crying, sobbing' (0..1; not a "
-                    "calibrated probability). Prints a JSON array, one object per file: file, "
-                    "audio (false for a video without sound: cry_max and cry_mean null, no "
-                    "windows), duration_s, cry_max, cry_mean, windows [[start_s, score], ...]. "
-                    "A missing or unreadable file: one error line, exit 2, nothing printed.")
+                    "windows every 0.48 s, as painmon run does. A window's cry score is the higher "
+                    "of YAMNet's class 20 'Baby cry, infant cry' and class 19 'Crying, sobbing' "
+                    "(0..1; not a calibrated probability). Prints a JSON array, one object per "
+                    "file: file, audio (false for a video without sound: cry_max and cry_mean "
+                    "null, no windows), duration_s (the file's length), cry_max, cry_mean, "
+                    "windows [[start_s, score], ...] (start_s: where the window starts in the "
+                    "file; a hole in the sound track is heard as silence), notes (what to know "
+                    "about the sound, e.g. channels that cancel when mixed to mono). A missing or "
+                    "unreadable file: one error line, exit 2, nothing printed.")
     cry.add_argument("files", nargs="+", type=Path, metavar="FILE",
                      help="wav, flac, ogg, mp3, or a video file with a sound track")
     cry.add_argument("--json", action="store_true", help="print JSON (the only format; the default)")
@@ -42,36 +48,49 @@ def cmd_cry(args: argparse.Namespace) -> int:
     from monitor.scoring.cry import CryScorer
 
     settings = load(args.config, {"scoring.device": args.device})
-    sounds = [_read(path) for path in args.files]  # every file must read before a line is printed
+    durations = [_opened(path) for path in args.files]  # every file must open before the model
     scorer = CryScorer(settings.scoring)
-    columns = [scorer.cue_labels.index(label) for label in CRY_CLASSES]
-    reports = [_report(path, sound, duration, scorer, columns)
-               for path, (sound, duration) in zip(args.files, sounds, strict=True)]
+    reports = [_report(path, scorer) if duration is None else _silent(path, duration)
+               for path, duration in zip(args.files, durations, strict=True)]
     print("[\n" + ",\n".join(json.dumps(r) for r in reports) + "\n]")
     return 0
 
 
-def _read(path: Path) -> tuple[np.ndarray | None, float]:
-    """(samples, duration_s); samples None for a file without a sound track."""
-    from monitor.scoring.sound_file import NoSoundTrack, read_sound
+def _opened(path: Path) -> float | None:
+    """None for a file with sound (it opens), else the duration of a file without a sound track."""
+    from monitor.scoring.sound_file import NoSoundTrack, SoundFile
 
     try:
-        return read_sound(path)
+        SoundFile(path).close()
     except NoSoundTrack as none:
-        return None, none.duration_s
+        return none.duration_s
+    return None
 
 
-def _report(path: Path, sound: np.ndarray | None, duration_s: float, scorer: Any,
-            columns: list[int]) -> dict[str, Any]:
-    entry: dict[str, Any] = {"file": str(path), "audio": sound is not None,
-                             "duration_s": round(duration_s, TIME_DIGITS)}
-    if sound is None:
-        return entry | {"cry_max": None, "cry_mean": None, "windows": []}
-    starts, windows = scorer.windows(sound)
-    scores = scorer.cry_scores(windows)[:, columns].max(axis=1)
-    return entry | {
-        "cry_max": round(float(scores.max()), SCORE_DIGITS),
-        "cry_mean": round(float(scores.mean()), SCORE_DIGITS),
-        "windows": [[round(float(t), TIME_DIGITS), round(float(s), SCORE_DIGITS)]
-                    for t, s in zip(starts, scores, strict=True)],
+def _silent(path: Path, duration_s: float) -> dict[str, Any]:
+    return {"file": str(path), "audio": False, "duration_s": round(duration_s, TIME_DIGITS),
+            "cry_max": None, "cry_mean": None, "windows": [], "notes": []}
+
+
+def _report(path: Path, scorer: Any) -> dict[str, Any]:
+    from monitor.errors import MonitorError
+    from monitor.pipeline.hearing import Hearing
+    from monitor.scoring.sound_file import SoundFile
+
+    hearing = Hearing(scorer)
+    window_s = scorer.card.input.window_samples / scorer.card.input.sample_rate_hz
+    try:
+        with SoundFile(path) as sound:
+            windows = [w for block in sound.blocks() for w in hearing.hear(block)]
+            duration_s, notes = sound.duration_s, sound.notes
+    except MonitorError as exc:
+        raise MonitorError(exc if str(path) in str(exc) else f"{path}: {exc}") from None
+    scores = np.array([w.c for w in windows])
+    return {
+        "file": str(path), "audio": True, "duration_s": round(duration_s, TIME_DIGITS),
+        "cry_max": round(float(scores.max()), SCORE_DIGITS) if windows else None,
+        "cry_mean": round(float(scores.mean()), SCORE_DIGITS) if windows else None,
+        "windows": [[round(w.t - window_s, TIME_DIGITS), round(w.c, SCORE_DIGITS)]
+                    for w in windows],
+        "notes": notes,
     }
