@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QRectF, Qt
+from PyQt6.QtCore import QRect, QRectF, Qt
 from PyQt6.QtGui import QColor, QImage, QPainter, QPen
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from monitor.ui.live import style, words
+
+BANNER_MIN_PT = 12
 
 
 class VideoView(QWidget):
@@ -87,10 +89,21 @@ class VideoView(QWidget):
         p.end()
 
     def _banner(self, p: QPainter, text: str) -> None:
-        p.setFont(style.font(max(18, self.height() // 12), bold=True))
-        band = QRectF(0, self.height() * 0.4, self.width(), self.height() * 0.2)
+        """A band across the middle, as tall as the wrapped text needs (a long reason, such as
+        CANNOT MONITOR with a file's path, is shown whole: smaller type before it is cut)."""
+        flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+        size = max(18, self.height() // 12)
+        while True:
+            p.setFont(style.font(size, bold=True))
+            needed = p.fontMetrics().boundingRect(QRect(0, 0, max(self.width() - 20, 1), 100_000),
+                                                  int(flags.value), text).height()
+            if needed <= self.height() * 0.6 or size <= BANNER_MIN_PT:
+                break
+            size -= 2
+        height = min(max(self.height() * 0.2, needed + 16.0), float(self.height()))
+        band = QRectF(0, (self.height() - height) / 2, self.width(), height)
         shade = QColor(style.BACKGROUND)
         shade.setAlpha(200)
         p.fillRect(band, shade)
         p.setPen(style.MODE_COLOUR)
-        p.drawText(band, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+        p.drawText(band.adjusted(10, 0, -10, 0), flags, text)

@@ -56,7 +56,7 @@ SETTING = {
 BANNER = {
     State.STARTING: "Starting: loading the model and opening the source...",
     State.MONITORING: "",
-    State.STALLED: "MONITORING STOPPED: no analysis, the picture and values are not current",
+    State.STALLED: "MONITORING STOPPED: this picture is not current",
     State.CRASHED: "MONITORING STOPPED: the analysis crashed; restarting",
     State.RESTARTING: "Restarting: loading the model and opening the source...",
     State.ENDED: "MONITORING ENDED",
