@@ -8,7 +8,8 @@ the mean of its channels (the low-frequency channel left out), which can never e
 (FFmpeg's own downmix takes 5.1 to three times full scale, stereo to 1.27 times), in contiguous
 blocks (a gap in the track is filled with silence, so concatenated blocks stay on time). Channels
 that cancel in that mean (stereo wired in opposite phase) are named in `notes`, never heard as
-silence without a word.
+silence without a word. Frames are turned upright as the file's display matrix says (a phone
+filmed sideways), as FFmpeg's own player shows them.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ class MediaReader:
             self._container.close()
             raise MonitorError(f"{path} holds no sound track")
         self.has_audio = self._audio is not None
+        self.audio_rate = sound_rate(self._audio)  # the source's own rate, recorded (issue 22)
         self._origin = _origin(self._container)
         self.integrity = _declared(self._container, self._video or self._audio, self._origin)
         if self._video is not None:
@@ -152,7 +154,7 @@ class MediaReader:
 
     def _packet(self) -> FramePacket:
         t, frame = self._frames.popleft()
-        packet = FramePacket(t=t, index=self._index, image=frame.to_ndarray(format="bgr24"))
+        packet = FramePacket(t=t, index=self._index, image=_upright(frame))
         self._index += 1
         self._sent_t = t
         return packet
@@ -242,6 +244,25 @@ class MediaReader:
 
     def close(self) -> None:
         self._container.close()
+
+
+def sound_rate(stream: av.audio.stream.AudioStream | None) -> int | None:
+    """The sample rate a sound stream was made at (8000 for a G.711 camera), None without one."""
+    if stream is None:
+        return None
+    return int(stream.rate or stream.codec_context.sample_rate or 0) or None
+
+
+def narrow_band(rate: int | None) -> bool:
+    """Below 16 kHz the sound stops under YAMNet's top mel band (7.5 kHz): G.711 and phones."""
+    return rate is not None and rate < AUDIO_RATE
+
+
+def describe_rate(rate: int | None) -> str:
+    """' (8 kHz, narrow band)', ' (48 kHz)', or '' when the rate is not known."""
+    if rate is None:
+        return ""
+    return f" ({rate / 1000:g} kHz{', narrow band' if narrow_band(rate) else ''})"
 
 
 class SoundBlocks:
@@ -361,6 +382,15 @@ class ChannelBalance:
         return (f"the sound's channels cancel when mixed to mono (the mix is {loss_db:.0f} dB "
                 "quieter than the channels: left and right in opposite phase?), so the cry cue "
                 "hears almost nothing: check the microphone's wiring or record one channel")
+
+
+def _upright(frame: av.VideoFrame) -> np.ndarray:
+    """The frame as BGR, turned as its display matrix says (a phone filmed sideways stores its
+    frames turned; `rotation` is counter-clockwise degrees, as FFmpeg's own player turns them).
+    Quarter turns only, as phones write; a mirrored matrix is not undone."""
+    image = frame.to_ndarray(format="bgr24")
+    turns = round((frame.rotation or 0) / 90) % 4
+    return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
 
 
 def _origin(container: av.container.InputContainer) -> float:
