@@ -90,6 +90,15 @@ def test_an_export_onto_a_device_is_refused(url: str, tmp_path: Path, capsys) ->
     assert os.stat("/dev/null").st_mode == real.st_mode
 
 
+def test_an_export_into_a_named_pipe_is_refused(url: str, tmp_path: Path, capsys) -> None:
+    """Refused before it is opened (opening a FIFO for writing waits for a reader for ever)."""
+    fifo = tmp_path / "r.json"
+    os.mkfifo(fifo, 0o644)
+    assert main(["export", "--db", url, "--format", "fhir", "--out", str(fifo)]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and _mode(fifo) == 0o644
+
+
 def test_an_export_replaces_the_file_whole(url: str, tmp_path: Path) -> None:
     """Written as a new file renamed over the old one: a hard link to the old file (another
     name of the same bytes) keeps the old bytes and mode, and nothing is left beside it."""
