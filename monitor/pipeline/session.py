@@ -33,7 +33,7 @@ from monitor.scoring.cry import CryScorer
 from monitor.scoring.scorer import Scorer
 from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
 from monitor.store.database import describe_url, open_database
-from monitor.store.lease import InstanceLease, note_unwritten_close
+from monitor.store.lease import InstanceLease, lease_dir, note_unwritten_close
 from monitor.store.recovery import close_crashed_sessions
 from monitor.store.writer import StoreWriter
 from monitor.errors import MonitorError
@@ -93,6 +93,7 @@ class Session:
             database = open_database(settings.store.url)
             writer = StoreWriter(database, settings.store)
             monitor_id = socket.gethostname()
+            self.lease.hold(lease_dir(str(database.url)))  # seen by every process using it
             recovered = close_crashed_sessions(database, monitor_id)  # a killed process's rows
             session_id = writer.open_session(
                 bed_label=settings.bed_label,

@@ -4,52 +4,87 @@ Each process takes an exclusive `flock` on a file of its own for as long as it r
 drops the lock when the process dies, however it dies (SIGKILL, power cut). A session row names
 the instance that writes it, so start-up recovery closes `crashed` only the sessions whose
 instance's lock can be taken, never those of a second `painmon` running beside this one.
+
+The leases of a SQLite record lie beside its file (`painmon.db.leases/`), where every process
+that uses the file looks, whatever its OS user or state folder; a server database's lie in this
+computer's state folder (recovery only touches this computer's sessions).
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import make_url
+
 from monitor import paths
+from monitor.errors import MonitorError
+
+log = logging.getLogger(__name__)
+
+LEASES_SUFFIX = ".leases"
+MEMORY_DATABASES = (None, "", ":memory:")
 
 
-def lease_dir() -> Path:
+def lease_dir(database: str | None = None) -> Path:
+    """Where the leases of the processes using `database` (a URL) lie: beside a SQLite file,
+    else (a server, in memory, not given) in this user's state folder."""
+    if database is not None:
+        url = make_url(database)
+        if url.get_backend_name() == "sqlite" and url.database not in MEMORY_DATABASES:
+            file = Path(url.database)
+            return file.with_name(file.name + LEASES_SUFFIX)
     return paths.state_dir() / "instances"
 
 
 class InstanceLease:
-    """Held from construction until `release()` or the end of the process."""
+    """This process's instance: held in every lease folder it was asked to `hold` (one per
+    database it writes) until `release()` or the end of the process."""
 
-    def __init__(self, folder: Path | None = None) -> None:
-        self.folder = folder or lease_dir()
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    def __init__(self) -> None:
         self.instance_id = uuid.uuid4().hex
-        self.path = self.folder / f"{self.instance_id}.lock"
-        self._fd: int | None = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-        fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.write(self._fd, f"{os.getpid()}\n".encode())
+        self._held: dict[Path, int] = {}
+
+    def hold(self, folder: Path) -> None:
+        """Take this instance's lock in `folder` too (once per folder)."""
+        if folder in self._held:
+            return
+        path = folder / f"{self.instance_id}.lock"
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        except OSError as exc:
+            raise MonitorError(f"cannot keep this process's lease in {folder}: "
+                               f"{exc.strerror or exc}; the database's folder must be writable"
+                               ) from None
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._held[folder] = fd
 
     def release(self) -> None:
-        if self._fd is None:
-            return
-        fd, self._fd = self._fd, None
-        self.path.unlink(missing_ok=True)
-        os.close(fd)  # closing the descriptor drops the lock
+        held, self._held = self._held, {}
+        for folder, fd in held.items():
+            (folder / f"{self.instance_id}.lock").unlink(missing_ok=True)
+            os.close(fd)  # closing the descriptor drops the lock
 
 
 def is_alive(instance_id: str, folder: Path | None = None) -> bool:
-    """True while the process that took `instance_id`'s lease runs (this one included)."""
+    """True while the process that took `instance_id`'s lease runs (this one included); a lease
+    this process may not open counts as alive (a session is never closed on a guess)."""
     path = (folder or lease_dir()) / f"{instance_id}.lock"
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd = os.open(path, os.O_RDONLY)  # enough for flock
     except FileNotFoundError:
         return False
+    except OSError as exc:
+        log.warning("cannot read the lease %s (%s): its session is taken as running", path, exc)
+        return True
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -67,7 +102,7 @@ CLOSE_NOTE_SUFFIX = ".close.json"
 
 def note_unwritten_close(database: str, session_id: int, fields: dict[str, Any],
                          folder: Path | None = None) -> Path:
-    folder = folder or lease_dir()
+    folder = folder or lease_dir(database)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / f"{uuid.uuid4().hex}{CLOSE_NOTE_SUFFIX}"
     note = {"database": database, "session_id": session_id,
@@ -81,7 +116,7 @@ def note_unwritten_close(database: str, session_id: int, fields: dict[str, Any],
 def close_notes(database: str, folder: Path | None = None) -> list[tuple[Path, dict[str, Any]]]:
     """The unwritten clean ends noted for `database`, with their files (to delete once applied)."""
     found = []
-    for path in sorted((folder or lease_dir()).glob(f"*{CLOSE_NOTE_SUFFIX}")):
+    for path in sorted((folder or lease_dir(database)).glob(f"*{CLOSE_NOTE_SUFFIX}")):
         try:
             note = json.loads(path.read_text())
         except (OSError, ValueError):

@@ -3,8 +3,9 @@ left open. They are closed `crashed` (not `signal_lost`, so a crash stays visibl
 the last trace the dead process left: its heartbeat and its last stored sample.
 
 Only this computer's rows are touched (a ward's central database holds every bed's sessions), and
-never a session whose writing process is still alive: each process holds a lease
-(monitor.store.lease), so a second `painmon` beside the bedside monitor leaves its session alone.
+never a session whose writing process is still alive: each process holds a lease beside the
+database (monitor.store.lease), so a second `painmon` beside the bedside monitor leaves its
+session alone, whatever its OS user or state folder.
 Rows written before instances were recorded (no `instance_id`) fall back to "not opened here".
 """
 
@@ -18,7 +19,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.store.database import explain
-from monitor.store.lease import close_notes, is_alive
+from monitor.store.lease import close_notes, is_alive, lease_dir
 from monitor.store.schema import (
     AUDIT,
     EPISODE,
@@ -69,6 +70,7 @@ def _apply_close_notes(engine: Engine) -> None:
 def _close(engine: Engine, monitor_id: str) -> list[int]:
     _apply_close_notes(engine)
     url = str(engine.url)
+    leases = lease_dir(url)
     closed = []
     with engine.begin() as conn:
         orphans = conn.execute(
@@ -76,7 +78,7 @@ def _close(engine: Engine, monitor_id: str) -> list[int]:
             .where((SESSION.c.monitor_id == monitor_id) & SESSION.c.ended_at.is_(None))
         ).all()
         for session_id, started_at, heartbeat_at, instance_id in orphans:
-            if (url, session_id) in OPENED_HERE or (instance_id and is_alive(instance_id)):
+            if (url, session_id) in OPENED_HERE or (instance_id and is_alive(instance_id, leases)):
                 continue
             of_session = SAMPLE.c.session_id == session_id
             last_t, frames, scored = conn.execute(

@@ -338,8 +338,12 @@ class StoreWriter:
     def _write_session_updates(conn: Connection, beats: dict, closes: dict) -> None:
         for session_id, at in beats.items():
             conn.execute(update(SESSION).where(SESSION.c.id == session_id).values(heartbeat_at=at))
-        for session_id, fields in closes.items():
-            conn.execute(update(SESSION).where(SESSION.c.id == session_id).values(**fields))
+        for session_id, fields in closes.items():  # an end already recorded is never overwritten
+            if conn.execute(update(SESSION).where((SESSION.c.id == session_id)
+                                                  & SESSION.c.ended_at.is_(None))
+                            .values(**fields)).rowcount == 0:
+                log.warning("session %d was ended already: its end %s is not recorded over it",
+                            session_id, fields["end_reason"])
 
 
 def _upsert_episode(conn: Connection, session_id: int | None, row: dict[str, Any]) -> None:

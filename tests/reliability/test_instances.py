@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cli import main
+from monitor.cli import DEMO_CLIP, main
 from monitor.store import queries
 from monitor.store.database import open_database
 from tests.reliability.pipeline_helpers import wait_for
@@ -24,10 +24,19 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def _painmon(*args: str) -> subprocess.Popen:
+def _painmon(*args: str, home: Path | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "monitor.cli", *args], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=os.environ | {"PYTHONPATH": str(REPO)})
+                            env=_env(home))
+
+
+def _env(home: Path | None) -> dict[str, str]:
+    """This environment, or one whose user folders (state, leases) are another user's."""
+    env = os.environ | {"PYTHONPATH": str(REPO)}
+    if home is not None:
+        env |= {"HOME": str(home), "XDG_STATE_HOME": str(home / ".local/state"),
+                "XDG_CONFIG_HOME": str(home / ".config"), "XDG_DATA_HOME": str(home / ".local/share")}
+    return env
 
 
 def _audit(db: Path, action: str) -> list[tuple]:
@@ -52,6 +61,63 @@ def test_a_second_process_leaves_the_running_session_alone(crying_clip: Path, tm
         ends = dict(conn.execute("SELECT id, end_reason FROM monitoring_session").fetchall())
     assert ends[running.id] == "source_ended", ends
     assert _audit(db, "session_crashed") == []
+
+
+def test_processes_with_other_state_folders_see_each_others_lease(crying_clip: Path,
+                                                                  tmp_path: Path):
+    """Issue #24 item 6: the leases lay in each user's state folder, so a `painmon` with another
+    one (another OS user, a service beside the desktop's session: here another HOME and
+    XDG_STATE_HOME) found no lease for the running session, closed it `crashed` with a false
+    audit row, and the running one's clean end then overwrote that end. The leases lie beside
+    the database now, where every process that uses it looks. The first process plays the 75 s
+    demo clip in real time, so it runs all through the second one's run, until it is stopped."""
+    db = tmp_path / "ward.db"
+    url = f"sqlite:///{db}"
+    engine = open_database(url)
+    first = _painmon("run", "--source", str(DEMO_CLIP), "--realtime", "--db", url,
+                     home=tmp_path / "nurse")
+    try:
+        running = wait_for(lambda: queries.latest_session(engine), 60, "the first session")
+        second = subprocess.run([sys.executable, "-m", "monitor.cli", "run", "--source",
+                                 str(crying_clip), "--db", url], cwd=REPO, capture_output=True,
+                                text=True, timeout=120, env=_env(tmp_path / "service"))
+        assert second.returncode == 0, second.stderr
+        assert _audit(db, "session_crashed") == []
+        assert first.poll() is None and queries.get_session(engine, running.id).ended_at is None
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(60) == 0
+    finally:
+        first.kill()
+    assert queries.get_session(engine, running.id).end_reason == "stopped_by_user"
+    assert _audit(db, "session_crashed") == []
+
+
+def test_an_ended_session_keeps_its_end(tmp_path: Path):
+    """Whoever ended a session first (recovery's `crashed`, a clean end applied from a note),
+    a later close of the same session does not overwrite that end."""
+    import socket
+    from datetime import datetime, timedelta, timezone
+
+    from monitor.config import StoreSettings
+    from monitor.store.writer import StoreWriter
+
+    url = f"sqlite:///{tmp_path / 'ended.db'}"
+    engine = open_database(url)
+    writer = StoreWriter(engine, StoreSettings(url=url))
+    started = datetime.now(timezone.utc)
+    session_id = writer.open_session(
+        bed_label="bed-1", encounter_id="e", source="file x", model_name="m", model_sha256="0",
+        device="cpu", app_version="t", settings_json="{}", started_at=started,
+        clock_origin_utc=started, monitor_id=socket.gethostname(), instance_id="0" * 32)
+    writer.close_session(ended_at=started + timedelta(seconds=5), end_reason="crashed",
+                         frames=5, frames_scored=5)
+    wait_for(lambda: queries.get_session(engine, session_id).ended_at, 10, "the first end")
+    writer.close_session(ended_at=started + timedelta(seconds=60), end_reason="source_ended",
+                         frames=60, frames_scored=60)
+    writer.stop()
+    session = queries.get_session(engine, session_id)
+    assert (session.end_reason, session.frames) == ("crashed", 5)
+    assert session.ended_at.replace(tzinfo=timezone.utc) == started + timedelta(seconds=5)
 
 
 def test_a_killed_process_session_is_still_closed_crashed(crying_clip: Path, tmp_path: Path):
