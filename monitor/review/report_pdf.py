@@ -49,7 +49,7 @@ from monitor.review.collect import (
     event_name,
     no_progress,
 )
-from monitor.review.fonts import ReportFonts, report_fonts
+from monitor.review.fonts import report_fonts
 from monitor.store.files import open_private
 
 PAGE = landscape(A4)
@@ -367,10 +367,10 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
-def _text(text: str, fonts: ReportFonts | None = None) -> str:
+def _text(text: str) -> str:
     """Text someone wrote (a name, a note), as markup in fonts that have its characters; cut at
     MAX_TEXT_CHARS with the count of the rest, which the CSV export holds."""
-    fonts = fonts or report_fonts()
+    fonts = report_fonts()
     if len(text) <= MAX_TEXT_CHARS:
         return fonts.markup(text)
     rest = len(text) - MAX_TEXT_CHARS
