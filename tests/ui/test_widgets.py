@@ -146,3 +146,13 @@ def test_a_window_opens_only_where_someone_can_see_it():
     assert window_available({"WAYLAND_DISPLAY": "wayland-0"})
     assert window_available({"QT_QPA_PLATFORM": "xcb"})
     assert not window_available({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"})
+
+
+def test_reset_returns_to_the_units_values_not_the_codes_defaults(qtbot):
+    """Issue #24 item 10: a unit that chose face-only medium and T_on 0.7 gets those back."""
+    unit = AlarmSettings(face_only_priority="medium", t_on=0.7)
+    dialog = SettingsDialog(AlarmSettings(face_only_priority="low", t_on=0.65), unit=unit)
+    qtbot.addWidget(dialog)
+    dialog.unlock()
+    qtbot.mouseClick(dialog.reset_button, Qt.MouseButton.LeftButton)
+    assert dialog.candidate() == unit and "at medium priority (!!)" in dialog.example.text()

@@ -71,10 +71,14 @@ class SettingsDialog(QDialog):
 
     unlocked = pyqtSignal()
 
-    def __init__(self, settings: AlarmSettings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: AlarmSettings, parent: QWidget | None = None,
+                 unit: AlarmSettings | None = None) -> None:
+        """`unit`: the values this unit configured (defaults, its settings file, PAINMON_*), which
+        Reset returns to; the code's defaults when not given."""
         super().__init__(parent)
         self.setWindowTitle("Alarm settings")
         self.original = settings
+        self.unit = unit or AlarmSettings()
         self.result_settings: AlarmSettings | None = None
         self.is_unlocked = False
         layout = QVBoxLayout(self)
@@ -83,10 +87,9 @@ class SettingsDialog(QDialog):
                                 "changed value is marked on the main screen until reset."))
         table = QWidget()
         grid = QGridLayout(table)
-        for col, head in enumerate(("setting", "value", "default", "safe range")):
+        for col, head in enumerate(("setting", "value", "unit's value", "safe range")):
             grid.addWidget(QLabel(f"<b>{head}</b>"), 0, col)
         self.spins: dict[str, QDoubleSpinBox] = {}
-        defaults = AlarmSettings()
         for row, (name, text, unit, decimals) in enumerate(FIELDS, start=1):
             low, high = safe_range(name)
             spin = QDoubleSpinBox()
@@ -100,7 +103,7 @@ class SettingsDialog(QDialog):
             self.spins[name] = spin
             grid.addWidget(QLabel(text), row, 0)
             grid.addWidget(spin, row, 1)
-            grid.addWidget(QLabel(f"{getattr(defaults, name):g}"), row, 2)
+            grid.addWidget(QLabel(f"{getattr(self.unit, name):g}"), row, 2)
             grid.addWidget(QLabel(f"{low:g} - {high:g} {unit}"), row, 3)
         row = len(FIELDS) + 1
         self.face_only = QComboBox()
@@ -110,7 +113,7 @@ class SettingsDialog(QDialog):
         self.face_only.currentTextChanged.connect(self._changed)
         grid.addWidget(QLabel(FACE_ONLY_TEXT), row, 0)
         grid.addWidget(self.face_only, row, 1)
-        grid.addWidget(QLabel(defaults.face_only_priority), row, 2)
+        grid.addWidget(QLabel(self.unit.face_only_priority), row, 2)
         grid.addWidget(QLabel(" / ".join(FACE_ONLY_CHOICES)), row, 3)
         scroll = QScrollArea()  # fits a 1280x800 bedside screen with the example below
         scroll.setWidget(table)
@@ -126,15 +129,15 @@ class SettingsDialog(QDialog):
         buttons = QHBoxLayout()
         self.unlock_button = QPushButton("Unlock to change...")
         self.unlock_button.clicked.connect(self.unlock)
-        self.defaults_button = QPushButton("Reset to defaults")
-        self.defaults_button.clicked.connect(self.reset_defaults)
-        self.defaults_button.setEnabled(False)
+        self.reset_button = QPushButton("Reset to the unit's values")
+        self.reset_button.clicked.connect(self.reset_to_unit)
+        self.reset_button.setEnabled(False)
         self.apply_button = QPushButton("Apply")
         self.apply_button.clicked.connect(self.apply)
         self.apply_button.setEnabled(False)
         close = QPushButton("Close")
         close.clicked.connect(self.reject)
-        for button in (self.unlock_button, self.defaults_button, self.apply_button, close):
+        for button in (self.unlock_button, self.reset_button, self.apply_button, close):
             buttons.addWidget(button)
         layout.addLayout(buttons)
         self.resize(980, 740)
@@ -147,15 +150,15 @@ class SettingsDialog(QDialog):
             spin.setEnabled(True)
         self.face_only.setEnabled(True)
         self.unlock_button.setEnabled(False)
-        self.defaults_button.setEnabled(True)
+        self.reset_button.setEnabled(True)
         self.unlocked.emit()
         self._changed()
 
-    def reset_defaults(self) -> None:
-        defaults = AlarmSettings()
+    def reset_to_unit(self) -> None:
+        """Back to what this unit configured, not to the code's defaults (issue #24 item 10)."""
         for name, spin in self.spins.items():
-            spin.setValue(getattr(defaults, name))
-        self.face_only.setCurrentText(defaults.face_only_priority)
+            spin.setValue(getattr(self.unit, name))
+        self.face_only.setCurrentText(self.unit.face_only_priority)
 
     def candidate(self) -> AlarmSettings:
         """The edited values checked by AlarmSettings itself (ranges and t_off < t_on < t_high)."""

@@ -476,7 +476,7 @@ class LiveWindow(QMainWindow):
         self._refresh_labels()
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.settings.alarms, self)
+        dialog = SettingsDialog(self.settings.alarms, self, unit=self.configured.alarms)
         dialog.unlock_button.clicked.disconnect()
         dialog.unlock_button.clicked.connect(lambda: self.unlock_settings(dialog))
         if dialog.exec() and dialog.result_settings is not None:
