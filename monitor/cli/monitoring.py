@@ -8,7 +8,7 @@ import sys
 import time
 
 from monitor.cli.common import NOT_A_DEVICE, add_common, monitoring_settings
-from monitor.errors import EXIT_BAD_INPUT, MonitorError
+from monitor.errors import EXIT_BAD_INPUT, EXIT_FAULT, MonitorError
 from monitor.paths import DEMO_CLIP
 from monitor.signal.records import SYMBOL
 
@@ -86,6 +86,20 @@ def print_summary(summary) -> None:
               f"peak S {e.peak_s:.2f}, priority {e.max_priority}, cues {e.cues.replace('+', ' + ')}, "
               f"{e.end_reason or 'open'}{ack}")
     print(f"  log: {summary.database}")
+    if problem := record_problem(summary):
+        print(f"  record: {problem}")
+
+
+def record_problem(summary) -> str | None:
+    """What the record lacks, in words (a full disk, a database gone), or None."""
+    parts = []
+    if summary.unwritten:
+        where = (f"kept in {summary.kept_in} for the next start" if summary.kept_in
+                 else "lost: they could not be kept either")
+        parts.append(f"{summary.unwritten} rows not written ({summary.store_error}); {where}")
+    if summary.dropped:
+        parts.append(f"{summary.dropped} rows dropped (the writer's buffer was full)")
+    return "; ".join(parts) or None
 
 
 def cmd_run(args: argparse.Namespace, source: str, realtime: bool) -> int:
@@ -111,6 +125,9 @@ def cmd_run(args: argparse.Namespace, source: str, realtime: bool) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print_summary(summary)
+    if problem := record_problem(summary):  # a fault of the machine: the supervisor restarts
+        print(f"painmon: fault: the record is incomplete: {problem}", file=sys.stderr)
+        return EXIT_FAULT
     if summary.end_reason == "source_failed":
         print(f"painmon: error: {summary.source} failed: {summary.end_detail}; what was analysed "
               "is kept", file=sys.stderr)

@@ -40,6 +40,10 @@ class Summary:
     crying_s: float = 0.0  # session time with the cry cue in its "crying" state
     picture_ended_at: float | None = None  # a file whose sound went on after its picture
     episodes: dict[int, EpisodeRecord] = field(default_factory=dict)
+    unwritten: int = 0  # rows the database refused to the end
+    dropped: int = 0  # rows lost because the writer's buffer was full
+    store_error: str | None = None  # why the database refused
+    kept_in: str | None = None  # the file the unwritten rows were kept in for the next start
 
     @property
     def fps(self) -> float:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from monitor import __version__
+from monitor.capture.media import describe_rate
 from monitor.capture.microphone import open_microphone
 from monitor.capture.sources import LiveSource, Source, open_source
 from monitor.config import Settings
@@ -35,7 +36,8 @@ from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
 from monitor.store.database import describe_url, open_database
 from monitor.store.lease import InstanceLease, lease_dir, note_unwritten_close
 from monitor.store.recovery import close_crashed_sessions
-from monitor.store.writer import StoreWriter
+from monitor.store.kept import keep, write_kept
+from monitor.store.writer import StoreHealth, StoreWriter
 from monitor.errors import MonitorError
 from monitor.vision.finder import FaceFinder, smallest_face_px
 from monitor.vision.geometry import cot_region_too_small
@@ -82,6 +84,7 @@ class Session:
                 microphone = open_microphone(settings.audio.input, self.clock, settings)
             audio = (microphone.description if microphone is not None
                      else f"sound track of {Path(source_spec).name}"
+                     f"{describe_rate(getattr(source, 'audio_rate', None))}"
                      if getattr(source, "has_audio", False) else None)
             hearing = Hearing(self.cry_scorer()) if audio is not None else None  # before the row
             size = getattr(source, "frame_size", None)
@@ -94,6 +97,7 @@ class Session:
             writer = StoreWriter(database, settings.store)
             monitor_id = socket.gethostname()
             self.lease.hold(lease_dir(str(database.url)))  # seen by every process using it
+            write_kept(database)  # rows an earlier run could not write, its end with them
             recovered = close_crashed_sessions(database, monitor_id)  # a killed process's rows
             session_id = writer.open_session(
                 bed_label=settings.bed_label,
@@ -161,18 +165,43 @@ class Session:
         """Flush and stop every writer, close every source; then give up the lease."""
         for channel in self.channels:
             writer = channel.recorder.writer
-            health = writer.stop(timeout_s=WRITER_STOP_S)
-            if health.buffered:
-                log.error("session %d: %d rows not written at the end (%s)",
-                          channel.summary.session_id, health.buffered, health.last_error)
-            for session_id, fields in writer.unwritten_closes().items():
-                note_unwritten_close(str(channel.database.url), session_id, fields)
+            kept = self._keep_unwritten(channel, writer.stop(timeout_s=WRITER_STOP_S))
+            for session_id, fields in ({} if kept else writer.unwritten_closes()).items():
+                try:
+                    note_unwritten_close(str(channel.database.url), session_id, fields)
+                except OSError as exc:
+                    log.error("session %d: its end cannot be noted either (%s)", session_id, exc)
             if channel.microphone is not None:
                 channel.microphone.close()
             channel.source.close()
             channel.finder.close()
             channel.database.dispose()  # each session's engine and its pooled connections
         self.lease.release()
+
+    @staticmethod
+    def _keep_unwritten(channel: Channel, health: StoreHealth) -> bool:
+        """Rows the database refused to the end: kept for the next start (monitor/store/kept.py)
+        and told in the summary; True if they (and the session's end with them) were kept."""
+        summary = channel.summary
+        summary.unwritten, summary.dropped = health.buffered, health.dropped
+        summary.store_error = health.last_error
+        if not health.buffered:
+            return False
+        unwritten = channel.recorder.writer.unwritten()
+        if unwritten is None:
+            log.error("session %d: %d rows not written (%s): the database still holds the "
+                      "writer's last attempt, so they are not kept", summary.session_id,
+                      health.buffered, health.last_error)
+            return False
+        try:
+            summary.kept_in = str(keep(str(channel.database.url), unwritten))
+        except OSError as exc:
+            log.error("session %d: %d rows not written (%s) and lost: they cannot be kept (%s)",
+                      summary.session_id, health.buffered, health.last_error, exc)
+            return False
+        log.error("session %d: %d rows not written (%s); kept in %s for the next start",
+                  summary.session_id, health.buffered, health.last_error, summary.kept_in)
+        return True
 
     def _report_stall(self, active: bool, detail: str) -> None:
         for channel in self.channels:

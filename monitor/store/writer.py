@@ -46,6 +46,7 @@ from monitor.store.schema import (
 log = logging.getLogger(__name__)
 
 RETRY_MAX_S = 5.0  # longest pause between attempts on a failing database
+LAST_ATTEMPT_S = 5.0  # how long an attempt begun before stop()'s deadline may still take
 SESSION_FIELDS = frozenset(SESSION.c.keys()) - {
     "id", "ended_at", "end_reason", "heartbeat_at", "frames", "frames_scored",
 }
@@ -86,6 +87,26 @@ _SAMPLE = _Kind(SAMPLE, rank=1, row_type=SampleRow)
 _TRACE = _Kind(TRACE, rank=2, row_type=TraceRow)
 _EVENT = _Kind(EVENT, rank=3, row_type=EventRow)
 _AUDIT = _Kind(AUDIT, rank=4, row_type=AuditRow)
+_KINDS = {kind.table.name: kind for kind in (_EPISODE, _SAMPLE, _TRACE, _EVENT, _AUDIT)}
+
+
+@dataclass(frozen=True)
+class Unwritten:
+    """What a stopped writer still holds: rows as (table, session id, columns) in their order,
+    and session ends, so that a later start can write them (monitor/store/kept.py)."""
+
+    rows: list[tuple[str, int | None, dict[str, Any]]]
+    closes: dict[int, dict[str, Any]]
+
+
+def write_unwritten(engine: Engine, unwritten: Unwritten) -> None:
+    """Write what an earlier writer kept, in one transaction, in the order a batch writes (an
+    episode before the events naming it); a session's end only where none is recorded."""
+    items = sorted((_Item(_KINDS[table], session_id, row)
+                    for table, session_id, row in unwritten.rows), key=lambda item: item.kind.rank)
+    with engine.begin() as conn:
+        StoreWriter._write_items(conn, items)
+        StoreWriter._write_session_updates(conn, {}, unwritten.closes)
 
 
 @dataclass(frozen=True)
@@ -206,6 +227,18 @@ class StoreWriter:
         with self._lock:
             return {session_id: dict(fields) for session_id, fields in self._closes.items()}
 
+    def unwritten(self) -> Unwritten | None:
+        """After `stop`: the rows and session ends it will never write, once its last attempt
+        has ended (None if that attempt still hangs: a row kept now might be written after)."""
+        self._thread.join(LAST_ATTEMPT_S)
+        if self._thread.is_alive():
+            return None
+        with self._lock:
+            items = self._pending + self._incoming
+            closes = {session_id: dict(fields) for session_id, fields in self._closes.items()}
+        return Unwritten([(item.kind.table.name, item.session_id, dict(item.row)) for item in items],
+                         closes)
+
     def stop(self, timeout_s: float = 5.0) -> StoreHealth:
         """Refuse new rows, write what is buffered (within `timeout_s`), end the thread."""
         with self._lock:  # so no row slips in after the final flush took the buffer
@@ -322,7 +355,8 @@ class StoreWriter:
                         del slots[session_id]
         self._failures = 0
 
-    def _write_items(self, conn: Connection, items: Iterable[_Item]) -> None:
+    @staticmethod
+    def _write_items(conn: Connection, items: Iterable[_Item]) -> None:
         for kind, group in groupby(items, key=lambda item: item.kind):
             group = list(group)
             if kind is _EPISODE:

@@ -4,9 +4,19 @@ accepts writes again, and nothing is dropped."""
 
 from __future__ import annotations
 
+import errno
+import os
+import re
+import sqlite3
+import subprocess
+import threading
+from pathlib import Path
+
 import pytest
 
+from monitor.cli import main
 from monitor.store import queries
+from monitor.store.database import open_database
 from tests.reliability.pipeline_helpers import Plug, camera_monitor, wait_for
 from tests.test_store import disk_full, locked, read_only
 
@@ -48,3 +58,88 @@ def test_failing_database_during_monitoring_loses_nothing(crying_clip, scorer, t
     assert seconds == list(range(seconds[0], seconds[-1] + 1)), "a second is missing"
     assert sum(s.frames for s in samples) == summary.frames
     assert len(queries.events(monitor.database, summary.session_id)) == len(run.events)
+
+
+# --- a disk that fills up for real (issue #24 item 3) -----------------------------------------
+
+SMALL_DISK = "4m"  # the tmpfs the record lives on, filled up during the run
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A real filesystem of its own for the record: a 4 MB tmpfs, so a filler file makes the
+    kernel refuse the database's writes with ENOSPC (SQLite: "database or disk is full").
+    Mounting needs root; where it is refused the test is skipped, saying so."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SMALL_DISK},mode=0700",
+                              "tmpfs", str(disk)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"a tmpfs cannot be mounted here ({mounted.stderr.strip()}): needs root")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def fill(disk: Path) -> int:
+    """Write zeros into the disk until the kernel says it is full; the bytes written."""
+    fd = os.open(disk / "filler", os.O_CREAT | os.O_WRONLY, 0o600)
+    written, block = 0, b"\0" * 65536
+    try:
+        while True:
+            written += os.write(fd, block)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC, exc
+    finally:
+        os.close(fd)
+    return written
+
+
+def stored_count(db: Path, sql: str) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            return conn.execute(sql).fetchone()[0]
+    except sqlite3.Error:  # not created yet
+        return 0
+
+
+def test_a_disk_that_fills_up_mid_run_exits_1_and_keeps_the_rows_for_the_next_start(
+        small_disk: Path, crying_clip: Path, capsys):
+    db = small_disk / "ward.db"
+    url = f"sqlite:///{db}"
+    filled: list[int] = []
+
+    def fill_once_started() -> None:  # mid-run: once three seconds of samples are stored
+        wait_for(lambda: stored_count(db, "SELECT count(*) FROM sample") >= 3, 60,
+                 "the first seconds stored")
+        filled.append(fill(small_disk))
+
+    filler = threading.Thread(target=fill_once_started, daemon=True)
+    filler.start()
+    code = main(["run", "--source", str(crying_clip), "--realtime", "--db", url])
+    filler.join(10)
+    out, err = capsys.readouterr()
+    assert filled, "the disk was not filled during the run"
+    assert code == 1, err
+    frames = int(re.search(r"frames (\d+) in", out).group(1))
+    lost = re.search(r"record: (\d+) rows not written \((.*)\); kept in (\S+) for the next start",
+                     out)
+    assert lost, out
+    assert "full" in lost.group(2)
+    assert int(lost.group(1)) > 0 and Path(lost.group(3)).exists()
+    assert "painmon: fault:" in err and "not written" in err
+
+    # space comes back: the next start on this record writes what the last one kept
+    (small_disk / "filler").unlink()
+    assert main(["run", "--source", str(crying_clip), "--db", url]) == 0
+    engine = open_database(url)
+    try:
+        first = queries.get_session(engine, 1)
+        assert first.end_reason == "source_ended" and first.frames == frames
+        samples = queries.samples(engine, 1)
+        seconds = [int(s.t) for s in samples]
+        assert seconds == list(range(seconds[-1] + 1)), "a second is missing"
+        assert sum(s.frames for s in samples) == frames
+        assert len(queries.episodes(engine, 1)) == 1  # the clip cries throughout: one episode
+    finally:
+        engine.dispose()
+    assert not Path(lost.group(3)).exists(), "kept rows are removed once written"
