@@ -11,7 +11,7 @@ from pathlib import Path
 
 from monitor.cli.window import require_display
 from monitor.config import Settings, load
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, RuntimeFault
 from monitor.text import plain_text
 
 FORMATS = ("csv", "pdf", "fhir")
@@ -165,7 +165,7 @@ def cmd_forward(args: argparse.Namespace) -> int:
                 target.dispose()
             print(f"forwarded {report.total} new row(s) of {report.sessions} session(s) to "
                   f"{describe_url(url)}")
-        except MonitorError as exc:
+        except (MonitorError, RuntimeFault) as exc:
             if args.every is None:
                 raise
             print(f"painmon: {exc}; retrying in {args.every:g} s", file=sys.stderr)

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from monitor.config import ReviewSettings
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, RuntimeFault
 from monitor.review import data
 from monitor.review.collect import Progress, no_progress
 from monitor.store.database import describe_url, explain
@@ -100,12 +100,13 @@ def _keyring_password(service: str, account: str) -> str | None:
 
 def forward(source: Engine, target: Engine, settings: ReviewSettings, user: str,
             progress: Progress = no_progress) -> ForwardReport:
-    """Copy everything not yet in `target`; MonitorError (with what was done) if cut off."""
+    """Copy everything not yet in `target`; a RuntimeFault (with what was done) if cut off: the
+    server or the network failed, not the input, and another run copies the rest."""
     report = ForwardReport(rows={table.name: 0 for table in APPEND_ONLY})
     try:
         _forward(source, target, settings, report, progress)
     except SQLAlchemyError as exc:
-        raise MonitorError(
+        raise RuntimeFault(
             f"forwarding to {describe_url(str(target.url))} stopped: {explain(exc)}; "
             f"{report.total} rows were copied; run it again to copy the rest") from None
     with source.begin() as conn:

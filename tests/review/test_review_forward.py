@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from monitor.cli import main
 from monitor.config import ReviewSettings
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, RuntimeFault
 from monitor.review import data
 from monitor.review.export import export
 from monitor.review.forward import APPEND_ONLY, central_url, forward
@@ -82,7 +82,7 @@ def test_server_stopped_mid_forward_then_restarted(demo_db: Path, pg_url: str,
             stopped.append(done)
             pg_server("stop")
 
-    with pytest.raises(MonitorError, match="run it again"):
+    with pytest.raises(RuntimeFault, match="run it again"):
         forward(local, central, SETTINGS, "forwarder", progress=stop_after_some)
     assert stopped
     pg_server("start")
