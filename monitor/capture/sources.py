@@ -2,7 +2,9 @@
 
 Files are read with PyAV (files.py, media.py): frames and sound, each with its own presentation
 time. Cameras and network streams are read with OpenCV in their own thread into a one-slot
-mailbox that keeps only the newest frame; they have no sound yet (`has_audio` False).
+mailbox that keeps only the newest frame; they have no sound of their own yet (`has_audio`
+False). A camera plugged into this PC hears with this PC's microphone (`at_this_computer`); a
+network stream does not: that microphone is at the nurses' station, not at the remote cot.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ class LiveSource:
 
     `opener` returns an opened capture-like object (`read()`, `release()`, `isOpened()`), so tests
     can stand in a fake camera shaped like cv2.VideoCapture. `clock` is the session clock; frames
-    are stamped with it when they arrive.
+    are stamped with it when they arrive. `at_this_computer`: a camera plugged into this PC, so
+    this PC's microphone is at the same cot (never so for a network stream: a remote cot's).
     """
 
     live = True
@@ -75,8 +78,10 @@ class LiveSource:
         settings: CaptureSettings,
         clock: Callable[[], float],
         frozen_after_s: float,
+        at_this_computer: bool = False,
     ) -> None:
         self.description = description
+        self.at_this_computer = at_this_computer
         self._opener = opener
         self._settings = settings
         self._clock = clock
@@ -153,7 +158,7 @@ def open_source(
         except ValueError:
             raise MonitorError(f"bad camera source {spec!r}: use camera:N, e.g. camera:0") from None
         return LiveSource(f"camera {index}", lambda: _open_capture(index, settings), settings,
-                          clock, frozen_after_s)
+                          clock, frozen_after_s, at_this_computer=True)
     if "://" in spec:
         if not spec.lower().startswith(STREAM_SCHEMES):
             raise MonitorError(f"unsupported stream {spec!r}: use rtsp://, http:// or https://")

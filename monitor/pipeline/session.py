@@ -80,8 +80,11 @@ class Session:
             audio=hear)
         finder = writer = microphone = None
         try:
-            if hear and isinstance(source_spec, str) and isinstance(source, LiveSource):  # a camera
+            if hear and isinstance(source_spec, str) and getattr(source, "at_this_computer", False):
                 microphone = open_microphone(settings.audio.input, self.clock, settings)
+            elif hear and isinstance(source, LiveSource) and not source.has_audio:
+                log.warning("%s: its sound is not read and this computer's microphone is not at "
+                            "its cot: the cry cue is unknown", source.description)
             audio = (microphone.description if microphone is not None
                      else f"sound track of {Path(source_spec).name}"
                      f"{describe_rate(getattr(source, 'audio_rate', None))}"
