@@ -82,10 +82,10 @@ class MovementSmoother:
         self._forget_before(t - self.settings.window_s)
 
     def at(self, now: float) -> MovementCue:
-        """M, its state and the share of the window it rests on, at `now`."""
+        """M, its state and the share of the window it rests on, at `now`. Only reads: spans
+        that ended before the window count for nothing (add() drops them)."""
         window = self.settings.window_s
         lo = now - window
-        self._forget_before(lo)
         spans = list(self._closed)
         if self._open is not None:
             start, m, reason = self._open

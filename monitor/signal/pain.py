@@ -1,7 +1,9 @@
-"""The pain-expression run of ALARMS.md: onset, dips, escalation by T_high, end, signal loss.
+"""The pain-expression run of ALARMS.md: the hysteresis run on S, plus what only the face has:
+escalation by T_high held for D_high, the episode's S statistics, and merging with the episode it
+last resolved.
 
 Only S and time drive it. S is held constant between calls, so time is integrated exactly and
-every timer fires at its own instant (see timing.py); the engine turns changes into alarms.
+every timer fires at its own instant (see timing.py); the pain alarm turns changes into alarms.
 """
 
 from __future__ import annotations
@@ -9,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from monitor.config import AlarmSettings
-from monitor.signal.records import RESOLVED, SESSION_ENDED, SIGNAL_LOST
+from monitor.signal.hysteresis import (ACTIVE, IDLE, ONSET, Band, Ended, HighReached,
+                                       HysteresisRun, Raised, RunChange, RunRules)
+from monitor.signal.records import RESOLVED
 from monitor.signal.timing import EPS, earliest, is_due
-
-IDLE, ONSET, ACTIVE = "idle", "onset", "active"
 
 
 @dataclass(frozen=True)
@@ -38,39 +40,6 @@ class RunStats:
 
 
 @dataclass(frozen=True)
-class Raised:
-    t: float
-    start: float
-    merged: bool  # re-opens the episode that ended within merge_within before this run began
-
-
-@dataclass(frozen=True)
-class HighReached:
-    t: float
-
-
-@dataclass(frozen=True)
-class SignalLost:
-    t: float
-
-
-@dataclass(frozen=True)
-class SignalResumed:
-    t: float
-
-
-@dataclass(frozen=True)
-class Ended:
-    t: float  # when the condition cleared
-    end: float  # the episode's end as recorded
-    reason: str
-    stats: RunStats | None  # None for the cry run (fusion.py), which keeps no S statistics
-
-
-PainChange = Raised | HighReached | SignalLost | SignalResumed | Ended
-
-
-@dataclass(frozen=True)
 class _Closed:
     """A resolved episode that a new onset within merge_within may re-open."""
 
@@ -80,130 +49,111 @@ class _Closed:
     stats: RunStats
 
 
+def pain_rules(settings: AlarmSettings) -> RunRules:
+    return RunRules(onset_s=settings.d_on_s, clear_s=settings.d_off_s,
+                    dip_s=settings.dip_tolerance_s, resume_s=settings.resume_within_s,
+                    off_resets_onset=True)
+
+
+def s_band_of(s: float | None, settings: AlarmSettings) -> Band | None:
+    if s is None:
+        return None
+    return Band.ON if s >= settings.t_on else Band.BETWEEN if s > settings.t_off else Band.OFF
+
+
 class PainRun:
-    """State of the current run; set_s/integrate/fire must be called in time order."""
+    """The face run; set_s/integrate/fire must be called in time order."""
 
     def __init__(self, settings: AlarmSettings, t: float) -> None:
+        self._run = HysteresisRun(pain_rules(settings), t)
         self.settings = settings
-        self.now = t
         self.s: float | None = None
-        self.phase = IDLE
-        self.lost_since: float | None = None
         self._previous: _Closed | None = None
-        self._clear_run()
+        self._reset()
 
-    def _clear_run(self) -> None:
-        self.phase = IDLE
-        self.start: float | None = None
-        self._on_acc = 0.0
-        self._dip = 0.0
+    @property
+    def settings(self) -> AlarmSettings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: AlarmSettings) -> None:
+        self._settings = settings
+        self._run.rules = pain_rules(settings)
+
+    @property
+    def phase(self) -> str:
+        return self._run.phase
+
+    @property
+    def start(self) -> float | None:
+        return self._run.start
+
+    def _reset(self) -> None:
         self._high_acc = 0.0
         self._high_done = False
-        self._off_since: float | None = None
-        self._off_acc = 0.0
         self.stats: RunStats | None = None
         self._stats_at_off: RunStats | None = None
+
+    def _follow(self) -> None:
+        """The run went back to idle: what it collected goes with it."""
+        if self._run.phase == IDLE:
+            self._reset()
 
     # --- time -------------------------------------------------------------------------------
 
     def integrate(self, t: float) -> None:
         """Let time pass to t with S unchanged; timers only run while S is known."""
-        dt = t - self.now
-        self.now = max(self.now, t)
-        s, cfg = self.s, self.settings
-        if dt <= 0 or s is None or self.phase == IDLE:
+        dt = t - self._run.now
+        counting = self.s is not None and self._run.phase != IDLE
+        self._run.integrate(t)
+        if dt <= 0 or not counting:
             return
-        if self.phase == ONSET:
-            if s >= cfg.t_on:
-                self._on_acc += dt
-            elif s > cfg.t_off:
-                self._dip += dt
-        if s >= cfg.t_high:
+        s = self.s
+        if s >= self._settings.t_high:
             self._high_acc += dt
-        if self._off_since is not None:
-            self._off_acc += dt
         self.stats = replace(self.stats, integral=self.stats.integral + s * dt,
                              known=self.stats.known + dt)
 
     def next_due(self) -> float | None:
-        if self.phase == IDLE:
-            return None
-        cfg, now = self.settings, self.now
-        if self.s is None:
-            return self.lost_since + cfg.resume_within_s
-        if self.phase == ONSET:
-            if self.s >= cfg.t_on or self._on_acc >= cfg.d_on_s - EPS:
-                return now + max(0.0, cfg.d_on_s - self._on_acc)
-            return now + max(0.0, cfg.dip_tolerance_s - self._dip)
-        return earliest(self._high_due(), self._off_due())
+        if self._run.phase != ACTIVE or self.s is None:
+            return self._run.next_due()
+        return earliest(self._high_due(), self._run.next_due())
 
     def _high_due(self) -> float | None:
-        cfg = self.settings
-        if self.phase != ACTIVE or self._high_done:
+        cfg = self._settings
+        if self._run.phase != ACTIVE or self._high_done:
             return None
         if self.s is not None and self.s >= cfg.t_high or self._high_acc >= cfg.d_high_s - EPS:
-            return self.now + max(0.0, cfg.d_high_s - self._high_acc)
+            return self._run.now + max(0.0, cfg.d_high_s - self._high_acc)
         return None
 
-    def _off_due(self) -> float | None:
-        if self._off_since is None:
-            return None
-        return self.now + max(0.0, self.settings.d_off_s - self._off_acc)
-
-    def fire(self) -> list[PainChange]:
+    def fire(self) -> list[RunChange]:
         """Act on every timer due now (after integrate(now))."""
-        cfg, now = self.settings, self.now
-        if self.phase == IDLE:
-            return []
-        if self.s is None:
-            if not is_due(self.lost_since + cfg.resume_within_s, now):
-                return []
-            if self.phase == ONSET:
-                self._clear_run()
-                return []
-            return [self._close(now, self.lost_since, SIGNAL_LOST)]
-        if self.phase == ONSET:
-            if self._on_acc >= cfg.d_on_s - EPS:
-                return [self._raise(now)]
-            if self.s < cfg.t_on and self._dip >= cfg.dip_tolerance_s - EPS:
-                self._clear_run()
-            return []
-        changes: list[PainChange] = []
-        if is_due(self._high_due(), now):
+        changes: list[RunChange] = []
+        if self._run.phase == ACTIVE and self.s is not None and is_due(self._high_due(), self._run.now):
             self._high_done = True
-            changes.append(HighReached(now))
-        if is_due(self._off_due(), now):
-            changes.append(self._close(now, self._off_since, RESOLVED))
+            changes.append(HighReached(self._run.now))
+        changes += [self._own(change) for change in self._run.fire()]
+        self._follow()
         return changes
 
     # --- input ------------------------------------------------------------------------------
 
-    def set_s(self, t: float, s: float | None) -> list[PainChange]:
+    def set_s(self, t: float, s: float | None) -> list[RunChange]:
         """S changes at t (after integrate(t)); the same value again is harmless."""
-        was, self.s = self.s, s
-        cfg = self.settings
+        was_idle, was_off = self._run.phase == IDLE, self._run.off_since
+        self.s = s
+        changes = self._run.set_band(t, s_band_of(s, self._settings))
+        self._follow()
         if s is None:
-            if was is None:
-                return []
-            self.lost_since = t
-            return [SignalLost(t)] if self.phase == ACTIVE else []
-        changes: list[PainChange] = []
-        if was is None and self.lost_since is not None:
-            if self.phase == ACTIVE:
-                changes.append(SignalResumed(t))
-            self.lost_since = None
-        if self.phase == IDLE and s >= cfg.t_on:
-            self.phase, self.start, self.stats = ONSET, t, RunStats(peak=s)
-        elif self.phase == ONSET:
-            if s <= cfg.t_off:
-                self._clear_run()
-            elif s >= cfg.t_on:
-                self._dip = 0.0
-        elif self.phase == ACTIVE:
-            if s > cfg.t_off:
-                self._off_since, self._stats_at_off = None, None
-            elif self._off_since is None:
-                self._off_since, self._off_acc, self._stats_at_off = t, 0.0, self.stats
+            return changes
+        if was_idle and self._run.phase == ONSET:
+            self.stats = RunStats(peak=s)
+        if self._run.phase == ACTIVE:
+            if self._run.off_since is None:
+                self._stats_at_off = None
+            elif was_off is None:
+                self._stats_at_off = self.stats
         if self.stats is not None:
             self.stats = replace(self.stats, peak=max(self.stats.peak, s))
         return changes
@@ -215,31 +165,31 @@ class PainRun:
 
     def forget_onset(self) -> None:
         """Another person's face (subject change): a run not yet raised does not carry over."""
-        if self.phase == ONSET:
-            self._clear_run()
+        self._run.forget_onset()
+        self._follow()
 
-    def finish(self, t: float) -> list[PainChange]:
+    def finish(self, t: float) -> list[RunChange]:
         """Session end: an open episode ends now with reason session_ended."""
-        if self.phase != ACTIVE:
-            self._clear_run()
-            return []
-        return [self._close(t, t, SESSION_ENDED)]
+        changes = [self._own(change) for change in self._run.finish(t)]
+        self._follow()
+        return changes
 
     # --- transitions ------------------------------------------------------------------------
 
-    def _raise(self, t: float) -> Raised:
-        previous, self._previous = self._previous, None
-        merged = previous is not None and self.start - previous.end <= self.settings.merge_within_s + EPS
-        if merged:
-            self._high_acc += previous.high_acc
-            self._high_done = previous.high_done
-            self.stats = previous.stats.merged(self.stats)
-        self.phase = ACTIVE
-        return Raised(t, self.start, merged)
-
-    def _close(self, t: float, end: float, reason: str) -> Ended:
-        stats = self._stats_at_off if reason == RESOLVED else self.stats
-        if reason == RESOLVED:
-            self._previous = _Closed(end, self._high_acc, self._high_done, stats)
-        self._clear_run()
-        return Ended(t, end, reason, stats)
+    def _own(self, change: RunChange) -> RunChange:
+        """The face's part of a raise (merging) and of an end (statistics)."""
+        if isinstance(change, Raised):
+            previous, self._previous = self._previous, None
+            merged = (previous is not None
+                      and change.start - previous.end <= self._settings.merge_within_s + EPS)
+            if merged:
+                self._high_acc += previous.high_acc
+                self._high_done = previous.high_done
+                self.stats = previous.stats.merged(self.stats)
+            return replace(change, merged=merged)
+        if isinstance(change, Ended):
+            stats = self._stats_at_off if change.reason == RESOLVED else self.stats
+            if change.reason == RESOLVED:
+                self._previous = _Closed(change.end, self._high_acc, self._high_done, stats)
+            return replace(change, stats=stats)
+        return change

@@ -98,23 +98,40 @@ class FaceShare:
         self._face_spans = 0
         self._open = None
 
+    def trim(self, now: float) -> None:
+        """Drop the spans that ended before the window at `now` from the running sums."""
+        dropped, self._scored, self._face, self._face_spans = self._trimmed(now)
+        for _ in range(dropped):
+            self._closed.popleft()
+
+    def _trimmed(self, now: float) -> tuple[int, float, float, int]:
+        """How many spans have left the window at `now`, and the running sums without them."""
+        closed, scored, face_time, spans = self._closed, self._scored, self._face, self._face_spans
+        lo = now - self.settings.window_s
+        dropped = 0
+        while dropped < len(closed) and closed[dropped][1] <= lo:
+            start, end, face = closed[dropped]
+            scored -= end - start
+            face_time -= (end - start) if face else 0.0
+            spans -= face
+            dropped += 1
+        left = len(closed) - dropped
+        if not left:
+            scored = 0.0
+        if spans == 0:
+            face_time = 0.0
+        elif spans == left:
+            face_time = scored
+        return dropped, scored, face_time, spans
+
     def value(self, now: float) -> float | None:
+        """F at `now`; only reads (trim() is where the window moves on)."""
         window = self.settings.window_s
         lo = now - window
-        while self._closed and self._closed[0][1] <= lo:
-            start, end, face = self._closed.popleft()
-            self._scored -= end - start
-            self._face -= (end - start) if face else 0.0
-            self._face_spans -= face
-        if not self._closed:
-            self._scored = 0.0
-        if self._face_spans == 0:
-            self._face = 0.0
-        elif self._face_spans == len(self._closed):
-            self._face = self._scored
-        scored, face_time = self._scored, self._face
-        if self._closed and self._closed[0][0] < lo:
-            start, _, face = self._closed[0]
+        dropped, scored, face_time, _ = self._trimmed(now)
+        first = self._closed[dropped] if dropped < len(self._closed) else None
+        if first is not None and first[0] < lo:
+            start, _, face = first
             scored -= lo - start
             face_time -= (lo - start) if face else 0.0
         if self._open is not None:
