@@ -123,6 +123,7 @@ def test_a_hole_in_the_sound_track_does_not_shift_later_windows(reports):
     assert entry["duration_s"] == pytest.approx(30.0, abs=0.1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["late", "hole"])
 def test_cry_times_agree_with_what_run_stores(name, clips, reports, tmp_path):
     db = tmp_path / "run.db"
