@@ -13,7 +13,7 @@ from monitor.pipeline import watchdog
 from monitor.signal.records import HIGH, MEDIUM, PIPELINE_STALLED
 from monitor.store import queries
 from monitor.store.database import open_database
-from monitor.ui.live.lifecycle import State
+from monitor.ui.live.lifecycle import EXIT_CRASHED, State
 from monitor.vision.finder import FaceFinder
 
 pytestmark = pytest.mark.slow
@@ -78,3 +78,30 @@ def test_a_crashed_analysis_is_an_alarm_and_monitoring_restarts(qtbot, open_wind
     [restart] = [a for a in queries.audit(engine) if a.action == "restarted_after_crash"]
     assert json.loads(restart.detail_json)["previous_session"] == first
     assert restart.session_id == window.info.session_id
+
+
+def test_the_crash_that_reaches_the_limit_closes_the_window_with_exit_1(qtbot, open_window,
+                                                                        episode_clip, paced,
+                                                                        monkeypatch):
+    """RestartPolicy's last crash (here the first: crashes_before_exit=1) is not restarted: the
+    window closes with EXIT_CRASHED for the supervisor; the crashed session's own end, arriving
+    after the close, changes nothing."""
+    calls = [0]
+    observe = FaceFinder.observe
+
+    def crash_at_10th(self, packet):
+        calls[0] += 1
+        if calls[0] == 10:
+            raise RuntimeError("a bug in face search")
+        return observe(self, packet)
+
+    monkeypatch.setattr(FaceFinder, "observe", crash_at_10th)
+    window = open_window(episode_clip, crashes_before_exit=1)
+    qtbot.waitUntil(lambda: window.state is State.CLOSED, timeout=60_000)
+    assert window.exit_code == EXIT_CRASHED == 1
+    session = window.session
+    qtbot.waitUntil(lambda: not session.running, timeout=15_000)
+    session.ended.emit(None)  # once more, late: the window stays closed
+    assert window.state is State.CLOSED and not window.isVisible()
+    crashed = queries.latest_session(open_database(window.settings.store.url))
+    assert crashed.end_reason == "crashed"

@@ -335,8 +335,8 @@ class LiveWindow(QMainWindow):
             return
         if summary is not None:
             log.info("session %d ended: %s", summary.session_id, summary.end_reason)
-        if self.state is State.CLOSING:
-            self._finish_close()
+        if self.lifecycle.closing:
+            self._finish_close()  # nothing more once closed (a late end after the close's time limit)
         elif self.state is State.CRASHED:
             pass  # a crashed session's end: its restart is already due
         elif self._next is not None:
