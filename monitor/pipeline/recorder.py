@@ -4,7 +4,6 @@ the caller)."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from datetime import datetime, timezone
 
@@ -59,9 +58,9 @@ class Recorder:
 
     def alarms(self, events: list[AlarmEvent], episodes: list[EpisodeRecord]) -> None:
         for episode in episodes:
-            self.writer.save_episode(episode_row(episode))
+            self.writer.save_episode(EpisodeRow.of(episode))
         for event in events:
-            self.writer.add_event(EventRow(**dataclasses.asdict(event)))
+            self.writer.add_event(EventRow.of(event))
 
     def heartbeat(self, t: float) -> None:
         """The time of the last processed input, at most once a second of wall time."""
@@ -93,13 +92,3 @@ class Recorder:
 
 def _cues(snapshot: Snapshot) -> Cues:
     return Cues(snapshot.s, snapshot.f, snapshot.c, snapshot.m)
-
-
-def episode_row(episode: EpisodeRecord) -> EpisodeRow:
-    return EpisodeRow(
-        number=episode.number, start_at=episode.start, alarm_at=episode.alarm_at,
-        end_at=episode.end, end_reason=episode.end_reason, peak_s=episode.peak_s,
-        mean_s=episode.mean_s, max_share=episode.max_share, max_band=episode.max_band,
-        max_priority=episode.max_priority, ack_at=episode.ack_at, ack_by=episode.ack_by,
-        mode=episode.mode, cues=episode.cues,
-    )

@@ -7,7 +7,12 @@ thread, instead of a failed write on the writer thread later. Columns the writer
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields, replace
+
+from monitor.signal.records import AlarmEvent, EpisodeRecord
+
+# EpisodeRecord's fields are the episode table's columns but for these two names
+EPISODE_COLUMNS = {"start": "start_at", "end": "end_at"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,10 @@ class EventRow:
     episode: int | None = None  # the episode's number; the writer links the episode row's id
     detail: str | None = ""
 
+    @classmethod
+    def of(cls, event: AlarmEvent) -> "EventRow":
+        return cls(**asdict(event))
+
 
 @dataclass(frozen=True)
 class EpisodeRow:
@@ -68,6 +77,18 @@ class EpisodeRow:
     ack_by: str | None
     mode: str | None
     cues: str | None = "face"
+
+    @classmethod
+    def of(cls, record: EpisodeRecord) -> "EpisodeRow":
+        return cls(**{EPISODE_COLUMNS.get(name, name): value for name, value in asdict(record).items()})
+
+
+def episode_record(row) -> EpisodeRecord:
+    """The engine's record of a stored episode row (any object with the episode's columns);
+    rows stored before the cues column read "face"."""
+    record = EpisodeRecord(**{f.name: getattr(row, EPISODE_COLUMNS.get(f.name, f.name))
+                              for f in fields(EpisodeRecord)})
+    return record if record.cues else replace(record, cues="face")
 
 
 @dataclass(frozen=True)

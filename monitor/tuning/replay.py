@@ -25,6 +25,7 @@ from monitor.signal.engine import AlarmEngine
 from monitor.signal.records import AlarmEvent, EpisodeRecord
 from monitor.signal.trace import apply_row, collect_output
 from monitor.store import queries
+from monitor.store.rows import episode_record
 from monitor.store.trace import UNKNOWN_M, TraceFrame
 
 # stored event transition -> trace kind (monitor.signal.trace vocabulary)
@@ -71,7 +72,7 @@ def load_session(engine: Engine, session_id: int) -> StoredSession:
         id=session_id, settings=from_stored(session.settings_json), frames=frames,
         windows=queries.sound_trace(engine, session_id), heard=session.audio is not None,
         subject_changes=subject_changes, actions=actions, end_t=ended[-1] if ended else frames[-1].t, not_replayed=not_replayed,
-        episodes=[_stored_episode(row) for row in queries.episodes(engine, session_id)])
+        episodes=[episode_record(row) for row in queries.episodes(engine, session_id)])
 
 
 def replay(session: StoredSession, settings: AlarmSettings) -> list[EpisodeRecord]:
@@ -120,11 +121,3 @@ def _user_actions(events: list) -> tuple[list[Row], list[str]]:
         elif kind != "ack" or (e.t, kind, None, e.user or "") not in rows:  # one key acks them all
             rows.append((e.t, kind, None, e.user or ""))
     return rows, skipped
-
-
-def _stored_episode(row) -> EpisodeRecord:
-    return EpisodeRecord(
-        number=row.number, start=row.start_at, alarm_at=row.alarm_at, end=row.end_at,
-        end_reason=row.end_reason, peak_s=row.peak_s, mean_s=row.mean_s, max_share=row.max_share,
-        max_band=row.max_band, max_priority=row.max_priority, ack_at=row.ack_at, ack_by=row.ack_by,
-        mode=row.mode, cues=row.cues or "face")
