@@ -17,7 +17,7 @@ import pytest
 from monitor.cli import DEMO_CLIP, main
 from monitor.config import Settings, StoreSettings
 from monitor.pipeline.runner import Monitor
-from monitor.scoring.yamnet_net import CryModel
+from monitor.scoring.yamnet_net import LogMelFrontEnd
 from monitor.signal.cry import CryState
 from monitor.vision.finder import FaceFinder
 from monitor.supervise import should_restart
@@ -51,8 +51,9 @@ def stored(db: Path, sql: str, *args) -> list[tuple]:
 
 def test_a_cry_model_fault_during_run_is_a_model_error_and_monitoring_goes_on(
         tmp_path: Path, monkeypatch, capsys):
-    """`painmon run` on the demo clip, the cry network failing on its 3rd pass only."""
-    calls = fail_on_call(monkeypatch, CryModel, "embedding", range(3, 4))
+    """`painmon run` on the demo clip, the cry network failing on its 3rd pass only (in its
+    front end, the first step of each pass on the device)."""
+    calls = fail_on_call(monkeypatch, LogMelFrontEnd, "forward", range(3, 4))
     db = tmp_path / "fault.db"
     code = main(["run", "--source", str(DEMO_CLIP), "--db", f"sqlite:///{db}"])
     assert calls[0] > 3, "the cry model was not used after its fault"
@@ -84,7 +85,7 @@ def test_a_lasting_cry_model_fault_leaves_the_cry_cue_unknown_with_its_reason(
         crying_with_sound: Path, tmp_path: Path, scorer, monkeypatch):
     """From the 3rd call on (a GPU that stays broken): the face is scored on every frame, the
     cry cue reads unknown and says why, and the crying never counts as a cue."""
-    fail_on_call(monkeypatch, CryModel, "embedding", range(3, 10**9))
+    fail_on_call(monkeypatch, LogMelFrontEnd, "forward", range(3, 10**9))
     snapshots = []
     settings = Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / 'lasting.db'}"))
     summary = Monitor(settings, str(crying_with_sound), scorer=scorer,

@@ -89,7 +89,7 @@ def stuck_engine(monkeypatch):
 
 
 def test_a_stall_inside_the_engine_is_stored_once_cleared_and_told_to_the_engine(
-        crying_clip: Path, tmp_path: Path, scorer, stuck_engine):
+        crying_clip: Path, tmp_path: Path, scorer, stuck_engine, capsys):
     """The watchdog's direct path (issue #24 item 2): the engine holds the channel's lock, so
     the stall is stored without it, once however long it lasts; a clear follows when the loop
     moves, and the engine learns of the stall afterwards (the screen shows it)."""
@@ -114,6 +114,9 @@ def test_a_stall_inside_the_engine_is_stored_once_cleared_and_told_to_the_engine
     assert rows[0][0] == raised_t < rows[1][0]
     told = [e.transition for e in running.events if e.kind == "PIPELINE_STALLED"]
     assert told == ["raised", "cleared"], "the engine (and so the screen) learns of the stall"
+    with capsys.disabled():
+        print(f"\nengine stuck at {hang['t']:.2f} s: the stall stored directly at {raised_t:.2f} s "
+              f"(+{raised_t - hang['t']:.2f} s), once; cleared at {rows[1][0]:.2f} s")
     assert summary.frames_scored > 0
 
 
