@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Callable
 
-from monitor.capture.microphone import Microphone
+from monitor.capture.microphone import Microphone, MicrophoneStatus
 from monitor.capture.sources import Source
 from monitor.config import Settings
 from monitor.errors import RuntimeFault
@@ -345,11 +345,11 @@ class Channel:
             windows.insert(0, CryFault(windows[0].t, None))
         return windows
 
-    def _sound_available(self, microphone=None) -> bool:
+    def _sound_available(self, microphone: MicrophoneStatus | None = None) -> bool:
         connected = microphone is None or microphone.connected
         return self.hearing is not None and connected and self._cry_fault is None
 
-    def _sound_reason(self, microphone=None) -> str:
+    def _sound_reason(self, microphone: MicrophoneStatus | None = None) -> str:
         if self.hearing is None:
             return "no microphone"
         if microphone is not None and not microphone.connected:
