@@ -481,6 +481,23 @@ def test_onset_after_merge_within_starts_a_new_episode():
     assert episodes[1].start == 50.5
 
 
+def test_a_subject_change_ends_merging_across_it():
+    """Issue #24 item 5: another person's pain face within merge_within of the previous
+    subject's episode is a new episode, not the old one re-opened."""
+    eng = raised_pain()
+    feed(eng, (20, 0.3), (35, 0.3))  # episode 1 ends at 20, cleared at 35
+    _, (ep,) = eng.drain()
+    assert (ep.number, ep.end, ep.end_reason) == (1, 20, "resolved")
+    eng.subject_changed(40, "another face took over")
+    feed(eng, (45, 0.9), (55, 0.9))  # a run 25 s after the end: would merge without the change
+    events, episodes = eng.drain()
+    assert [(ep.number, ep.start, ep.end) for ep in episodes] == [(2, 45, None)]
+    assert ("raised", "") in [(e.transition, e.detail) for e in events if e.kind == "PAIN"]
+    feed(eng, (60, 0.3), (75, 0.3))
+    _, (ep,) = eng.drain()
+    assert (ep.number, ep.start, ep.end, ep.end_reason) == (2, 45, 60, "resolved")
+
+
 def test_reopened_episode_keeps_its_priority():
     eng = AlarmEngine(DEFAULTS)
     feed(eng, (0, 0.9), (31, 0.3), (46, 0.3))  # high at 30, latched at 46
@@ -599,16 +616,18 @@ def test_drain_returns_latest_copy_of_each_changed_episode_once():
 
 def test_invalid_inputs_are_refused():
     eng = AlarmEngine(DEFAULTS)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"p must be within 0\.\.1 \(got 1\.5\)"):
         eng.frame(0, "scored", 1.5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="p must be given exactly for scored frames"):
         eng.frame(0, "scored")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"exactly for scored frames \(status no_face, p 0\.5\)"):
         eng.frame(0, "no_face", 0.5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="'blurred' is not a valid FaceStatus"):
         eng.frame(0, "blurred")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"session time must be a finite number of seconds \(got nan\)"):
         eng.tick(float("nan"))
+    events, episodes = eng.drain()
+    assert [e.transition for e in events] == ["started"] and episodes == [], "refused inputs change nothing"
 
 
 def test_late_input_is_handled_now_not_in_the_past():

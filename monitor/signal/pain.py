@@ -163,10 +163,12 @@ class PainRun:
             best = f if self.stats.max_f is None else max(self.stats.max_f, f)
             self.stats = replace(self.stats, max_f=best)
 
-    def forget_onset(self) -> None:
-        """Another person's face (subject change): a run not yet raised does not carry over."""
+    def forget_subject(self) -> None:
+        """Another person's face (subject change): a run not yet raised does not carry over, and
+        the episode last resolved cannot be re-opened by the new person's run."""
         self._run.forget_onset()
         self._follow()
+        self._previous = None
 
     def finish(self, t: float) -> list[RunChange]:
         """Session end: an open episode ends now with reason session_ended."""

@@ -63,7 +63,8 @@ class PainAlarm(Part):
         self.smoother.forget()
         self.share.clear()
         if subject_changed:
-            self.run.forget_onset()
+            self.run.forget_subject()
+            self._last_resolved = None
             self._subject_reset = True
         self.s_changed()
 
