@@ -19,6 +19,14 @@ def clock_from(start: float):
     return lambda: time.monotonic() - start
 
 
+def wait_until(condition, timeout_s: float, what: str) -> None:
+    """Poll `condition` until it holds; fail naming `what` after `timeout_s` (never a fixed sleep)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout_s} s waiting for {what}"
+        time.sleep(0.01)
+
+
 def test_file_yields_every_frame_with_its_timestamp(shared_data: Path):
     src = open_source(str(shared_data / "video/tears_of_steel.mp4"), SETTINGS, clock_from(0), 3.0)
     ts = []
@@ -67,7 +75,7 @@ class VideoFileCamera:
 
     def __init__(self, path: Path, fps: float = 50.0, unplugged=lambda: False, frozen=lambda: False):
         self._cap = cv2.VideoCapture(str(path))
-        self._period = 1.0 / fps
+        self.period = 1.0 / fps
         self._unplugged, self._frozen = unplugged, frozen
         self._last = None
         self.released = False
@@ -76,7 +84,7 @@ class VideoFileCamera:
         return not self._unplugged()
 
     def read(self):
-        time.sleep(self._period)
+        time.sleep(self.period)  # the camera's frame rate (this stands in for the device)
         if self._unplugged():
             return False, None
         if self._frozen() and self._last is not None:
@@ -95,15 +103,17 @@ class VideoFileCamera:
 
 def test_live_source_keeps_only_the_newest_frame(shared_data: Path):
     start = time.monotonic()
-    src = LiveSource("fake camera", lambda: VideoFileCamera(shared_data / "video/tears_of_steel.mp4"),
-                     SETTINGS, clock_from(start), 3.0)
+    camera = VideoFileCamera(shared_data / "video/tears_of_steel.mp4")
+    src = LiveSource("fake camera", lambda: camera, SETTINGS, clock_from(start), 3.0)
     try:
         first = src.read(2.0)
-        time.sleep(0.5)  # a slow consumer: about 25 frames arrive meanwhile
+        # a slow consumer: it comes back only once the camera has replaced 10 unread frames
+        wait_until(lambda: src.status().dropped >= 10, 10.0, "10 frames replaced in the slot")
         newest = src.read(2.0)
-        assert newest.index - first.index > 5
-        assert src.status().dropped >= newest.index - first.index - 2
-        assert newest.t >= first.t + 0.4
+        skipped = newest.index - first.index
+        assert skipped > 10, "the newest frame, not the next one"
+        assert src.status().dropped >= skipped - 2  # all but the first and the newest
+        assert newest.t >= first.t + skipped * camera.period - 1e-3  # stamped when it arrived
     finally:
         src.close()
 

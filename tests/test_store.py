@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 import stat
 import time
@@ -434,10 +435,16 @@ def test_trace_round_trip(t0: float, frames: list, as_codes: bool) -> None:
     assert unpack_trace(t0, pack_trace(rows, t0)) == expected
 
 
-@pytest.mark.parametrize("row", [(0.0, 0, None), (0.0, 1, 0.5), (0.0, 0, 1.5), (0.0, 0, math.nan),
-                                 (0.0, 7, None), (0.0, "scored", 0.5)])
-def test_trace_refuses_inconsistent_frames(row: tuple) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("row, problem", [
+    ((0.0, 0, None), "p must be given for scored frames only"),  # code 0: scored, without p
+    ((0.0, 1, 0.5), "p must be given for scored frames only"),  # code 1: no face, with a p
+    ((0.0, 0, 1.5), "p=1.5 is outside 0..1"),
+    ((0.0, 0, math.nan), "p=nan is outside 0..1"),
+    ((0.0, 7, None), "unknown frame status code 7"),
+    ((0.0, "scored", 0.5), "unknown frame status code 'scored'"),  # a code or a FaceStatus only
+])
+def test_trace_refuses_inconsistent_frames(row: tuple, problem: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(problem)):
         pack_trace([row], 0.0)
 
 
@@ -462,12 +469,15 @@ def test_sound_windows_round_trip_beside_frames(tmp_path: Path) -> None:
     assert is_sound(data) and not is_sound(pack_trace([], 0.0))
     assert [tuple(round(v, 4) for v in astuple(w)) for w in unpack_sound(3.0, data)] == [
         tuple(round(v, 4) for v in astuple(w)) for w in windows]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown frame trace format"):
         unpack_trace(3.0, data)  # a sound row is never read as frames
 
 
 def test_trace_refuses_damaged_data() -> None:
     data = pack_trace([(0.0, FaceStatus.NO_FACE, None)], 0.0)
-    for damaged in (data[:-1], b"\x09" + data[1:], data[:1] + b"\0\0\0\0\x05\0\0\0\0"):
-        with pytest.raises(ValueError):
+    damages = [(data[:-1], f"frame trace of {len(data) - 1} bytes is truncated"),  # a byte short
+               (b"\x09" + data[1:], "unknown frame trace format b'\\t'"),  # format byte 9
+               (data[:1] + b"\0\0\0\0\x05\0\0\0\0", "frame trace of 10 bytes is truncated")]
+    for damaged, problem in damages:
+        with pytest.raises(ValueError, match=re.escape(problem)):
             unpack_trace(0.0, damaged)
