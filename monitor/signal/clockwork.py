@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from monitor.config import AlarmSettings
 from monitor.signal.records import (AlarmEvent, AlarmKind, EpisodeRecord, EventKind, Priority,
                                     Transition)
-from monitor.signal.timing import earliest
+from monitor.signal.timing import MAX_SESSION_S, earliest
 
 
 @dataclass
@@ -125,4 +125,6 @@ def session_time(t: float) -> float:
     t = float(t)
     if not math.isfinite(t):
         raise ValueError(f"session time must be a finite number of seconds (got {t})")
+    if abs(t) > MAX_SESSION_S:
+        raise ValueError(f"session time must be within +-{MAX_SESSION_S:g} s (got {t:g})")
     return t

@@ -7,6 +7,9 @@ any sampling rate; EPS absorbs float round-off so a timer met exactly is never m
 from __future__ import annotations
 
 EPS = 1e-6  # seconds
+# Session times beyond this many seconds (about 31 years) are refused: a double there still
+# resolves EPS (at 1e18 s, 10 s added to a time is the same time, and a timer never comes).
+MAX_SESSION_S = 1e9
 
 
 def is_due(deadline: float | None, now: float) -> bool:

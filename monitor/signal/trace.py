@@ -22,6 +22,7 @@ from monitor.errors import MonitorError
 from monitor.signal.cry import CryWindow
 from monitor.signal.engine import AlarmEngine
 from monitor.signal.records import CAMERA_LOST, AlarmEvent, EpisodeRecord
+from monitor.signal.timing import MAX_SESSION_S
 
 HEADER = ["t", "kind", "value", "user"]
 VALUE_REQUIRED = {"p", "cry", "sound"}
@@ -128,6 +129,9 @@ def _parse(path: Path, line: int, cells: list[str]) -> tuple[int, float, str, fl
         raise MonitorError(f"{where}: expected {len(HEADER)} columns ({','.join(HEADER)}), got {len(cells)}")
     t_text, kind, value_text, user = cells
     t = _number(where, "time", t_text)
+    if abs(t) > MAX_SESSION_S:
+        raise MonitorError(f"{where}: time {t_text} is out of range (at most {MAX_SESSION_S:g} s, "
+                           f"about 31 years, from the session's start)")
     if kind not in KINDS:
         raise MonitorError(f"{where}: unknown kind {kind!r} (expected one of {', '.join(sorted(KINDS))})")
     if kind in VALUE_REQUIRED and not value_text:

@@ -21,6 +21,8 @@ from monitor.store.schema import (
 from monitor.signal.cry import CryWindow
 from monitor.store.trace import TraceFrame, is_sound, unpack_sound, unpack_trace
 
+ID_MAX = 2**63 - 1  # row ids are 64-bit integers (SQLite INTEGER, PostgreSQL BIGINT)
+
 
 class Record(dict[str, Any]):
     """One row: `row["t"]` and `row.t` alike; read-only as attributes."""
@@ -45,6 +47,8 @@ def _one(engine: Engine, query: Select) -> Record | None:
 
 
 def get_session(engine: Engine, session_id: int) -> Record | None:
+    if not 0 < session_id <= ID_MAX:
+        return None  # no such row can exist (and the driver cannot even send the number)
     return _one(engine, select(SESSION).where(SESSION.c.id == session_id))
 
 
