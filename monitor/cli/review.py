@@ -127,7 +127,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from monitor.review.data import display_zone
     from monitor.review.export import export
-    from monitor.store.database import open_database
+    from monitor.store.database import is_read_only, open_database
 
     settings = _settings(args)
     zone = display_zone(settings.review)
@@ -135,13 +135,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     end = parse_time(args.end, zone, "--to")
     if start and end and start >= end:
         raise MonitorError("--from must be before --to")
-    engine = open_database(settings.store.url, create=False)
+    engine = open_database(settings.store.url, create=False, reading=True)
     try:
         sessions, paths = export(engine, settings.review, args.format, args.out, _user(args),
                                  args.bed, args.session, start, end, TextProgress())
     except OSError as exc:
         raise MonitorError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     episodes = sum(len(d.episodes) for d in sessions)
+    if is_read_only(engine):
+        print("painmon: warning: the database is read-only (an archive copy?): this export is "
+              "not recorded in its audit log", file=sys.stderr)
     print(f"exported {len(sessions)} session(s), {episodes} episode(s) as {args.format}: "
           + ", ".join(str(p) for p in paths))
     return 0

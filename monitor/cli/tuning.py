@@ -58,7 +58,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from monitor.store.database import open_database
     from monitor.tuning.replay import load_session, replay
 
-    stored = load_session(open_database(args.db, create=False), args.session)
+    stored = load_session(open_database(args.db, create=False, reading=True), args.session)
     settings = _settings_file(args.settings) or stored.settings
     after = replay(stored, settings.alarms)
     changed = _changed(stored.settings.alarms.model_dump(), settings.alarms.model_dump())
@@ -106,7 +106,7 @@ def cmd_evaluate_episodes(args: argparse.Namespace) -> int:
         named = {int(name): intervals for name, intervals in truth.items()}
     except ValueError:
         raise MonitorError(f"{args.truth}: session must be a session id (a whole number)") from None
-    return _evaluate(open_database(args.db, create=False), named, args)
+    return _evaluate(open_database(args.db, create=False, reading=True), named, args)
 
 
 def cmd_evaluate_video(args: argparse.Namespace) -> int:
@@ -181,7 +181,7 @@ def cmd_export_truth(args: argparse.Namespace) -> int:
     from monitor.store.files import open_private
     from monitor.tuning.truth import truth_from_annotations
 
-    db = open_database(args.db, create=False)
+    db = open_database(args.db, create=False, reading=True)
     ids = args.session or [row.id for row in find_sessions(db)]
     for sid in args.session or []:  # an empty truth file for a mistyped id would look like "no pain"
         stored = queries.get_session(db, sid)

@@ -1,5 +1,6 @@
 """`painmon export`: one selection of the record, written as CSV, a PDF report or a FHIR bundle,
-and an audit entry for every session that left the store that way."""
+and an audit entry for every session that left the store that way (none in a read-only archive
+copy, which cannot take one: the command says so)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from monitor.review.export_csv import FILES as CSV_FILES
 from monitor.review.export_csv import write_csv
 from monitor.review.export_fhir import write_fhir
 from monitor.review.report_pdf import write_pdf
+from monitor.store.database import is_read_only
 from monitor.store.files import refuse_all_but_a_regular_file
 from monitor.text import plain_text
 
@@ -33,6 +35,8 @@ def export(engine: Engine, settings: ReviewSettings, fmt: str, out: Path, user: 
         refuse_all_but_a_regular_file(path)  # before the record is read (open_private again)
     sessions = collect(engine, settings, bed, session_key, start, end, progress)
     paths = FORMATS[fmt](sessions, out, data.display_zone(settings), progress)
+    if is_read_only(engine):
+        return sessions, paths
     with engine.begin() as conn:
         for d in sessions:
             data.record_audit(conn, user, "exported", d.session, {

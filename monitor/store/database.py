@@ -7,7 +7,9 @@ database, a database from a newer version) becomes a one-line MonitorError sayin
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url
@@ -17,7 +19,7 @@ from sqlalchemy.pool import StaticPool
 from monitor.errors import MonitorError
 from monitor.paths import database_file
 from monitor.store.files import create_private_file, make_private_dirs, private_umask
-from monitor.store.migrate import upgrade
+from monitor.store.migrate import check_current, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -52,17 +54,22 @@ def explain(exc: BaseException) -> str:
     return f"{reason}; {hint}" if hint else reason
 
 
-def open_database(url: str | None = None, create: bool = True) -> Engine:
+def open_database(url: str | None = None, create: bool = True, reading: bool = False) -> Engine:
     """Engine for `url` (default: the private SQLite file), upgraded to the current schema.
 
     Only the commands that record (run, live, demo) create a database; the reading ones pass
-    `create=False`, so a mistyped --db is refused instead of read as an empty record.
+    `create=False`, so a mistyped --db is refused instead of read as an empty record. For the
+    commands that only read (`reading`: export, replay, evaluation), a SQLite file this process
+    may not write (an archive copy: mode 0444, a read-only folder or disk) is opened read-only
+    (`is_read_only`), neither upgraded nor switched to WAL.
     """
     parsed = _parse(url)
     path = _sqlite_file(parsed)
     where = str(path) if path else parsed.render_as_string(hide_password=True)
     if not create:
         _must_exist(parsed, path)
+        if reading and path is not None and not path.is_dir() and not _writable(path):
+            return _open_read_only(path, where)
     if path is not None and path.is_dir():
         raise MonitorError(f"store.url names the folder {path}: give the path of a database file")
     if path is not None and not path.exists():
@@ -87,6 +94,35 @@ def open_database(url: str | None = None, create: bool = True) -> Engine:
         engine.dispose()
         raise MonitorError(f"cannot use the database {where}: {explain(exc)}") from None
     log.info("database %s ready", where)
+    return engine
+
+
+def is_read_only(engine: Engine) -> bool:
+    """True for a database opened read-only (see open_database)."""
+    return engine.url.query.get("mode") == "ro"
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may change the file, and create its -wal / -shm beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _open_read_only(path: Path, where: str) -> Engine:
+    """SQLite's read-only mode; `immutable` too where no -shm exists and none can be made (a
+    read-only folder or disk: then no process is writing the file, or it would be there)."""
+    immutable = not path.with_name(path.name + "-shm").exists() and not os.access(path.parent,
+                                                                                 os.W_OK)
+    query = "mode=ro" + ("&immutable=1" if immutable else "") + "&uri=true"
+    engine = _create_engine(make_url(f"sqlite:///file:{quote(str(path.resolve()))}?{query}"))
+    try:
+        check_current(engine)
+    except MonitorError as exc:
+        engine.dispose()
+        raise MonitorError(f"database {where} (read-only): {exc}") from None
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise MonitorError(f"cannot read the database {where}: {explain(exc)}") from None
+    log.info("database %s opened read-only", where)
     return engine
 
 

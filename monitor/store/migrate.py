@@ -40,6 +40,23 @@ def head_revision() -> str:
     return head
 
 
+def check_current(engine: Engine) -> None:
+    """For a database that must not be written: its schema must be this version's."""
+    head = head_revision()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current == head:
+        return
+    if current is None:
+        raise MonitorError("it holds no painmon schema version: it belongs to another program")
+    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if current not in known:
+        raise MonitorError(f"it was written by a newer painmon (schema revision {current}); "
+                           "upgrade painmon")
+    raise MonitorError(f"it was written by an older painmon (schema revision {current}) and "
+                       "cannot be upgraded where it lies: copy it to a writable folder first")
+
+
 def upgrade(engine: Engine, sqlite_path: Path | None) -> None:
     """Bring the database to head; back up a SQLite file first when it holds an older schema."""
     script = ScriptDirectory.from_config(alembic_config())
