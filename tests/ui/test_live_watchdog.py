@@ -97,7 +97,7 @@ def test_the_crash_that_reaches_the_limit_closes_the_window_with_exit_1(qtbot, o
 
     monkeypatch.setattr(FaceFinder, "observe", crash_at_10th)
     window = open_window(episode_clip, crashes_before_exit=1)
-    qtbot.waitUntil(lambda: window.state is State.CLOSED, timeout=60_000)
+    qtbot.waitUntil(lambda: window.state is State.CLOSED and not window.isVisible(), timeout=60_000)
     assert window.exit_code == EXIT_CRASHED == 1
     session = window.session
     qtbot.waitUntil(lambda: not session.running, timeout=15_000)
