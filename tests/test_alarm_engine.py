@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from monitor.config import AlarmSettings
@@ -628,6 +630,43 @@ def test_invalid_inputs_are_refused():
         eng.tick(float("nan"))
     events, episodes = eng.drain()
     assert [e.transition for e in events] == ["started"] and episodes == [], "refused inputs change nothing"
+
+
+def test_a_snapshot_only_reads():
+    """Issue #24 item 8: snapshot() changes nothing, so the screen (another thread) may take one
+    at any time: the engine's whole state is the same before and after, and a run with a
+    snapshot after every input hands out what a run without them does."""
+    from monitor.signal.cry import CryWindow
+
+    def session(eng: AlarmEngine, look) -> None:
+        eng.sound(0, True)
+        for i in range(400):  # 40 s of a pain face, crying and moving over 10-20 s
+            t = i / 10
+            eng.frame(t, "scored", 0.9 if 5 <= t < 30 else 0.1)
+            look()
+            if i % 5 == 0:
+                eng.cry_window(CryWindow(t + 0.975, 0.9 if 10 <= t < 20 else 0.0, 0.0, 0.0, -20.0))
+                look()
+            eng.movement(t, 0.01 if 10 <= t < 20 else 0.0)
+            look()
+        for i in range(40):  # then only ticks: the camera is lost, F's window moves on
+            eng.tick(40 + i * 0.5)
+            look()
+        eng.acknowledge(61, "nurse_a")
+        look()
+
+    watched, plain = AlarmEngine(AlarmSettings()), AlarmEngine(AlarmSettings())
+
+    def look() -> None:
+        before = pickle.dumps(watched)
+        first, second = watched.snapshot(), watched.snapshot()
+        assert first == second
+        assert pickle.dumps(watched) == before, f"snapshot() changed the engine at {first.t}"
+
+    session(watched, look)
+    session(plain, lambda: None)
+    assert watched.drain() == plain.drain()
+    assert watched.snapshot() == plain.snapshot()
 
 
 def test_late_input_is_handled_now_not_in_the_past():
