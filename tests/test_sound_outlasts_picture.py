@@ -15,7 +15,9 @@ import pytest
 
 from monitor.cli.monitoring import print_summary
 from monitor.config import Settings, StoreSettings
+from monitor.packets import FaceStatus
 from monitor.pipeline.runner import Monitor
+from monitor.pipeline.seconds import EMPTY_SECONDS_FILLED, Cues, SecondAggregator
 from tests import photo_clips
 from tests.cue_clips import sound_track, write_clip
 
@@ -78,3 +80,17 @@ def test_the_end_of_the_picture_is_said_and_is_no_lost_camera(short_picture_run)
     crying = [e for e in events if e[1] == "CRYING" and e[2] == "raised"]
     assert crying and crying[0][0] < SOUND_S, events
 
+
+
+def test_a_far_jump_of_the_clock_is_not_filled_second_by_second():
+    """A damaged file's stamp far ahead (here a billion seconds) ends the second it left and
+    starts the one it lands in; the empty seconds between are not made into rows one by one
+    (beyond EMPTY_SECONDS_FILLED), while shorter gaps are (the clock's seconds, frames or not)."""
+    aggregator = SecondAggregator()
+    rows = aggregator.add(0.5, FaceStatus.NO_FACE, None, Cues())
+    rows += aggregator.advance(3.2, Cues(c=0.5))  # C known from 3.2 s on
+    assert [(r.t, r.frames, r.c) for r in rows] == [(0.0, 1, None), (1.0, 0, None), (2.0, 0, None)]
+    rows = aggregator.add(1e9 + 0.5, FaceStatus.NO_FACE, None, Cues())
+    assert [(r.t, r.frames, r.c) for r in rows] == [(3.0, 0, 0.5)]
+    assert [(r.t, r.frames) for r in aggregator.flush()] == [(1e9, 1)]
+    assert EMPTY_SECONDS_FILLED < 1e9

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from monitor.packets import FaceStatus
 from monitor.store.rows import SampleRow
 
+# A jump of the clock longer than this (a file's damaged time stamp) is not filled with a row for
+# every empty second: a stamp far ahead would otherwise make millions of rows at once.
+EMPTY_SECONDS_FILLED = 3600
+
 
 @dataclass
 class _Second:
@@ -68,6 +72,8 @@ class SecondAggregator:
         while second > self._current.t:
             following = self._current.t + 1
             closed.append(self._close())
+            if second - following > EMPTY_SECONDS_FILLED:
+                following = second
             self._current = _Second(following)
         self._cues = cues
         return closed
