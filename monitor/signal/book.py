@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from monitor.config import AlarmSettings
 from monitor.signal.alarm import AlarmSignal
 from monitor.signal.clockwork import Bench, Part
 from monitor.signal.modes import Modes
@@ -20,6 +21,8 @@ Key = tuple[str, int | None]  # kind, episode number (None for all but PAIN)
 
 
 class AlarmBook(Part):
+    """Alarm signals by (kind, episode); PAIN has one per episode, every other kind one."""
+
     def __init__(self, bench: Bench, modes: Modes) -> None:
         self.bench = bench
         self.modes = modes
@@ -30,7 +33,7 @@ class AlarmBook(Part):
         return self.alarms.get((kind, episode))
 
     def add(self, kind: str, priority: str, t: float, episode: int | None = None) -> AlarmSignal:
-        alarm = self.alarms[(kind, episode)] = AlarmSignal(kind, priority, t, episode)
+        self.alarms[(kind, episode)] = alarm = AlarmSignal(kind, priority, t, episode)
         return alarm
 
     def remove(self, alarm: AlarmSignal) -> None:
@@ -58,7 +61,7 @@ class AlarmBook(Part):
                 alarm.silenced_until = bench.now + bench.settings.ack_silence_s
                 alarm.escalate_ref = bench.now
 
-    def use(self, settings) -> None:
+    def use(self, settings: AlarmSettings) -> None:
         """A shorter ack_silence shortens the silences running now."""
         bench = self.bench
         for alarm in self.alarms.values():

@@ -8,6 +8,8 @@ part's decision (fusion.py).
 
 from __future__ import annotations
 
+from monitor.config import AlarmSettings
+from monitor.signal.alarm import AlarmSignal
 from monitor.signal.book import AlarmBook
 from monitor.signal.clockwork import Bench, Part
 from monitor.signal.cues import CorroboratingCues
@@ -19,13 +21,15 @@ from monitor.signal.records import CRYING, MEDIUM, Transition
 NO_SOUND = "no sound"
 
 
-def cry_rules(settings) -> RunRules:
+def cry_rules(settings: AlarmSettings) -> RunRules:
     return RunRules(onset_s=settings.crying_after_s, clear_s=settings.crying_clear_s,
                     dip_s=settings.dip_tolerance_s, resume_s=settings.resume_within_s,
                     off_resets_onset=False)
 
 
 class CryingAlarm(Part):
+    """The cry run and the CRYING alarm's signal loss and end (one CRYING alarm at a time)."""
+
     def __init__(self, bench: Bench, book: AlarmBook, modes: Modes, cues: CorroboratingCues) -> None:
         self.bench, self._book, self._modes, self._cues = bench, book, modes, cues
         self.run = HysteresisRun(cry_rules(bench.settings), bench.now)
@@ -33,14 +37,14 @@ class CryingAlarm(Part):
         self._since: float | None = None  # start of the active cry run
 
     @property
-    def alarm(self):
+    def alarm(self) -> AlarmSignal | None:
         return self._book.get(CRYING)
 
     @property
     def onset_complete(self) -> bool:
         return self.run.phase == ACTIVE
 
-    def use(self, settings) -> None:
+    def use(self, settings: AlarmSettings) -> None:
         self.run.rules = cry_rules(settings)
 
     def finish(self) -> None:

@@ -21,6 +21,8 @@ CARRIED_BY_PAIN = "carried by PAIN"
 
 
 class Fusion(Part):
+    """Upgrade of face-only PAIN by a corroborating cue; CRYING raised or handed to PAIN."""
+
     def __init__(self, bench: Bench, book: AlarmBook, modes: Modes, pain: PainAlarm,
                  crying: CryingAlarm) -> None:
         self.bench, self._book, self._modes, self._pain, self._crying = bench, book, modes, pain, crying

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from monitor.signal.records import RESOLVED, SESSION_ENDED, SIGNAL_LOST
 from monitor.signal.timing import EPS, is_due
+
+if TYPE_CHECKING:
+    from monitor.signal.pain import RunStats
 
 IDLE, ONSET, ACTIVE = "idle", "onset", "active"
 
@@ -60,7 +64,7 @@ class Ended:
     t: float  # when the condition cleared
     end: float  # the end as recorded
     reason: str
-    stats: object | None = None  # pain.RunStats for the pain run; None for crying
+    stats: RunStats | None = None  # the face run's statistics (pain.py); None for crying
 
 
 RunChange = Raised | HighReached | SignalLost | SignalResumed | Ended

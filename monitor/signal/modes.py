@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from monitor.config import AlarmSettings
 from monitor.errors import MonitorError
 from monitor.signal.clockwork import Bench, Part
 from monitor.signal.cues import CorroboratingCues
@@ -20,6 +21,8 @@ SECONDS_PER_MINUTE = 60.0
 
 
 class Modes(Part):
+    """The mode (monitoring, procedure, standby), its end or reminder, and audio pause."""
+
     def __init__(self, bench: Bench, watch: TechnicalWatch, cues: CorroboratingCues) -> None:
         self.bench = bench
         self._watch = watch
@@ -90,7 +93,7 @@ class Modes(Part):
         if self.mode == STANDBY:
             self._end_standby(user)
 
-    def use(self, settings) -> None:
+    def use(self, settings: AlarmSettings) -> None:
         """A shorter audio_pause_max shortens the pause running now."""
         if self.paused_until is not None:
             self.paused_until = min(self.paused_until, self.bench.now + self.bench.settings.audio_pause_max_s)

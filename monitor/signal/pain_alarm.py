@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from monitor.config import AlarmSettings
 from monitor.packets import FaceStatus
 from monitor.signal.book import AlarmBook
 from monitor.signal.clockwork import Bench, Part
@@ -22,6 +23,7 @@ from monitor.signal.records import (HIGH, LOW, MEDIUM, MONITORING, NO_SIGNAL, PA
                                     RANK, RESOLVED, EpisodeRecord, Transition)
 from monitor.signal.smoothing import FaceShare, Smoother, face_band, s_band
 from monitor.signal.technical import TechnicalWatch
+from monitor.signal.timing import earliest
 
 SUBJECT_CHANGED_REASON = "subject_changed"
 PICTURE_ENDED_REASON = "picture_ended"
@@ -29,6 +31,8 @@ FACE_ONLY = {"none": NO_SIGNAL, "low": LOW, "medium": MEDIUM}  # alarms.face_onl
 
 
 class PainAlarm(Part):
+    """S, F, the face run and its episodes; PAIN raised, escalated by T_high, lost, ended."""
+
     def __init__(self, bench: Bench, book: AlarmBook, modes: Modes, watch: TechnicalWatch,
                  corroborating: Callable[[float], frozenset[str]]) -> None:
         self.bench, self._book, self._modes, self._watch = bench, book, modes, watch
@@ -74,7 +78,7 @@ class PainAlarm(Part):
             self.open.mode = PROCEDURE
             self.bench.changed.add(self.open.number)
 
-    def use(self, settings) -> None:
+    def use(self, settings: AlarmSettings) -> None:
         for part in (self.smoother, self.share, self.run):
             part.settings = settings
         self.s_changed()  # the same S against the new thresholds
@@ -93,9 +97,7 @@ class PainAlarm(Part):
         self.run.integrate(t)
 
     def next_due(self) -> float | None:
-        stale = self.smoother.stale_at()
-        due = self.run.next_due()
-        return stale if due is None else due if stale is None else min(stale, due)
+        return earliest(self.smoother.stale_at(), self.run.next_due())
 
     def fire(self) -> None:
         self.note_cues()

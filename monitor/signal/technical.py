@@ -17,7 +17,7 @@ from monitor.signal.timing import EPS, earliest
 
 
 class TechnicalWatch:
-    """Technical conditions at a given time; the engine raises and clears the alarms."""
+    """Technical conditions at a given time; TechnicalAlarms raises and clears the alarms."""
 
     def __init__(self, settings: AlarmSettings) -> None:
         self.settings = settings

@@ -8,6 +8,7 @@ blind alarms' escalation.
 
 from __future__ import annotations
 
+from monitor.config import AlarmSettings
 from monitor.signal.book import AlarmBook
 from monitor.signal.clockwork import Bench, Part
 from monitor.signal.modes import Modes
@@ -19,10 +20,12 @@ BLIND_KINDS = (NO_FACE, POOR_SIGNAL)
 
 
 class TechnicalAlarms(Part):
+    """Technical alarms follow the watch's conditions: raised, escalated, cleared."""
+
     def __init__(self, bench: Bench, book: AlarmBook, modes: Modes, watch: TechnicalWatch) -> None:
         self.bench, self._book, self._modes, self.watch = bench, book, modes, watch
 
-    def use(self, settings) -> None:
+    def use(self, settings: AlarmSettings) -> None:
         self.watch.settings = settings
 
     def next_due(self) -> float | None:
