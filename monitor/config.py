@@ -16,7 +16,8 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from monitor.errors import MonitorError
-from monitor.paths import DEFAULT_CRY_MODEL_DIR, DEFAULT_MODEL_DIR, settings_file
+from monitor.paths import (DEFAULT_CRY_MODEL_DIR, DEFAULT_FACE_MESH_DIR,
+                           DEFAULT_MODEL_DIR, settings_file)
 from monitor.text import text_problem
 
 SCHEMA_VERSION = 1
@@ -201,6 +202,56 @@ class MovementSettings(_Section):
         return self
 
 
+class FaceSettings(_Section):
+    """The face mesh and the face-state cue (monitor/scoring/face_actions.py,
+    monitor/signal/face_state.py; ALARMS.md "Face state"). Geometry is in inter-ocular
+    distances (IOD), so it holds at any face size."""
+
+    landmarks: bool = Field(True, description="run the face mesh on scored faces")
+    mesh_dir: Path = Field(DEFAULT_FACE_MESH_DIR, description="face mesh folder (card, weights)")
+    every_s: float = Field(0.2, ge=0.0, le=1.0,
+                           description="fit the mesh at most this often per face (0: every frame)")
+    min_p: float = Field(
+        0.3, ge=0.0, le=1.0,
+        description="fit only faces whose expression score reaches this, or while a cry is heard: "
+                    "below it no face run can start, and the mesh costs more than the face CNN")
+    tau_s: float = Field(1.0, ge=0.1, le=10.0, description="smoothing of the geometry")
+    hold_s: float = Field(1.0, ge=0.2, le=5.0,
+                          description="a reading stands this long; then the face state is unknown")
+    mouth_open_from: float = Field(0.10, ge=0.02, le=0.5,
+                                   description="inner-lip gap (IOD) from which the mouth is open")
+    eyes_closed_below: float = Field(0.05, ge=0.01, le=0.2,
+                                     description="lid gap (IOD) below which the eyes are closed")
+    eyes_narrow_below: float = Field(
+        0.10, ge=0.02, le=0.3,
+        description="lid gap (IOD) below which eyes with the brow lowered are squeezed")
+    brow_lowered_below: float = Field(
+        0.38, ge=0.1, le=0.8, description="inner brow to eye centre (IOD) below this: brow lowered")
+    covered_from: float = Field(
+        0.5, ge=0.05, le=0.9,
+        description="share of the lip region unlike skin and lips from which the mouth is covered "
+                    "(shared photos: 0.27 at most for lips under a white moustache, 0.74 at least "
+                    "under a drawn pacifier or taped tube)")
+    min_face_score: float = Field(0.5, ge=0.0, le=1.0, description="mesh face score: fit trusted")
+    max_eye_offset: float = Field(0.35, ge=0.05, le=1.0,
+                                  description="mesh eyes vs MTCNN's (IOD): further is a poor fit")
+    max_scale_change: float = Field(1.4, ge=1.05, le=3.0,
+                                    description="mesh eye distance vs MTCNN's, either way")
+    max_eye_asymmetry: float = Field(2.0, ge=1.1, le=5.0,
+                                     description="wider eye over narrower: more is a turned face")
+    relaxed_after_s: float = Field(
+        5.0, ge=1.0, le=60.0,
+        description="eyes closed, mouth closed, brow not lowered this long: 'eyes closed, "
+                    "relaxed', and a face-only PAIN is not raised while it lasts")
+    draw_outlines: bool = Field(False, description="live video: draw the eye and mouth outlines")
+
+    @model_validator(mode="after")
+    def _check(self) -> "FaceSettings":
+        if not self.eyes_closed_below < self.eyes_narrow_below:
+            raise ValueError("eyes_closed_below must be below eyes_narrow_below")
+        return self
+
+
 class ScoringSettings(_Section):
     model_dir: Path = Field(DEFAULT_MODEL_DIR, description="folder with model card and weights")
     cry_model_dir: Path = Field(DEFAULT_CRY_MODEL_DIR, description="cry model folder (card, weights)")
@@ -367,6 +418,7 @@ class Settings(_Section):
     audio: AudioSettings = AudioSettings()
     vision: VisionSettings = VisionSettings()
     movement: MovementSettings = MovementSettings()
+    face: FaceSettings = FaceSettings()
     scoring: ScoringSettings = ScoringSettings()
     alarms: AlarmSettings = AlarmSettings()
     store: StoreSettings = StoreSettings()

@@ -42,6 +42,22 @@ class FaceObservation:
 
 
 @dataclass(frozen=True)
+class FaceActions:
+    """What the face mesh reads on a scored face (monitor/scoring/face_actions.py): geometry in
+    inter-ocular distances, None where it cannot be read. `fit_problem` names why the fit is not
+    trusted ("" when it is); `covered` is the share of the lip region that looks like neither
+    skin nor lips (a pacifier, a tube, a hand), None in a grey picture. States are named from
+    these by monitor/signal/face_state.py."""
+
+    mouth_open: float | None  # inner-lip gap
+    eye_open: float | None  # upper to lower lid, both eyes' mean
+    brow: float | None  # inner brow to the eye's centre (smaller: brow lowered)
+    covered: float | None
+    face_score: float  # the mesh's own "a face is there" score, 0..1
+    fit_problem: str = ""
+
+
+@dataclass(frozen=True)
 class FrameScore:
     """One frame's result, as the signal engine and the store see it."""
 
@@ -51,6 +67,7 @@ class FrameScore:
     p: float | None = None
     box: tuple[float, float, float, float] | None = None
     source_id: str = "main"
+    actions: FaceActions | None = None  # the face mesh's reading, when it ran on this frame
 
 
 @dataclass(frozen=True)

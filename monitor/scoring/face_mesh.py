@@ -101,11 +101,13 @@ def crop_from_landmarks(points: np.ndarray, scale: float) -> MeshCrop:
 
 
 def cut(image_bgr: np.ndarray, crop: MeshCrop, size: int) -> np.ndarray:
-    """(size, size, 3) uint8 RGB crop; outside the image is black."""
-    rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB) if image_bgr.ndim == 3 else \
-        cv2.cvtColor(image_bgr, cv2.COLOR_GRAY2RGB)
-    return cv2.warpAffine(rgb, crop.to_crop(size), (size, size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+    """(size, size, 3) uint8 RGB crop; outside the image is black. Colour is converted on the
+    crop, not the frame (a 4K frame costs more to convert than the mesh to run)."""
+    pixels = cv2.warpAffine(image_bgr, crop.to_crop(size), (size, size), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    if pixels.ndim == 2 or pixels.shape[2] == 1:
+        return cv2.cvtColor(pixels, cv2.COLOR_GRAY2RGB)
+    return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGB if pixels.shape[2] == 4 else cv2.COLOR_BGR2RGB)
 
 
 @dataclass(frozen=True)
