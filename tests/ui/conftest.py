@@ -76,7 +76,7 @@ def open_window(qtbot, settings):
 
     yield make
     for window in windows:
-        session = window.session
+        session = window.control.session
         if session is not None and session.running:
             window.stop_for_signal("teardown")
             qtbot.waitUntil(lambda session=session: not session.running, timeout=15000)

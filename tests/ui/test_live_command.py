@@ -27,7 +27,7 @@ def test_sigterm_ends_the_live_session_cleanly_without_a_dialog(tmp_path, episod
     seen = []
     for line in proc.stderr:  # until the session runs (or the process ends early)
         seen.append(line)
-        if "ui.live.window: session 1:" in line:
+        if "ui.live.control: session 1:" in line:
             break
     assert proc.poll() is None, "".join(seen)
     proc.send_signal(signal.SIGTERM)
@@ -57,7 +57,7 @@ def test_a_bad_source_keeps_the_window_open_then_closing_it_exits_2(tmp_path):
     seen = []
     for line in proc.stderr:  # until the window says it cannot monitor (or the process ends early)
         seen.append(line)
-        if "ui.live.window: monitoring: video file not found" in line:
+        if "ui.live.control: monitoring: video file not found" in line:
             break
     proc.send_signal(signal.SIGTERM)  # only a window still open can close on it
     _, rest = proc.communicate(timeout=60)  # a guard against a hang, not a timing target

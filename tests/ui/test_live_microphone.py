@@ -49,4 +49,4 @@ def test_the_window_shows_crying_from_the_microphone_and_alarms_when_it_goes(qtb
         qtbot.waitUntil(lambda: window.snapshot.cry_state == "no_microphone", timeout=10_000)
     finally:
         window.stop_for_signal("teardown")
-        qtbot.waitUntil(lambda: window.session is None or not window.session.running, timeout=30_000)
+        qtbot.waitUntil(lambda: window.control.session is None or not window.control.session.running, timeout=30_000)

@@ -17,9 +17,11 @@ from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QPainter, QPen
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from monitor.signal.records import CRYING, PAIN, EpisodeRecord, Snapshot
+from monitor.signal.records import (CRYING, HIGH, MEDIUM, PAIN, PIPELINE_STALLED, EpisodeRecord,
+                                    Snapshot)
 from monitor.ui.live import style, words
 from monitor.ui.live.cues import cue_words
+from monitor.ui.live.lifecycle import Crash, State
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Tile:
 
 
 STATUS, AUDIO, SELF_TEST = "STATUS", "AUDIO", "SELF_TEST"
+CANNOT_MONITOR = "CANNOT_MONITOR"  # the window's own technical alarm: no session could start
 PATIENT = (PAIN, CRYING)  # alarms about the infant; every other kind is technical
 LOST = {PAIN: "face not visible", CRYING: "no sound heard"}
 
@@ -158,3 +161,33 @@ class AlarmBar(QWidget):
 def _lit(hz: float) -> bool:
     """Flash phase: on for the first half of each period."""
     return hz <= 0 or math.fmod(time.monotonic() * hz, 1.0) < 0.5
+
+
+def window_alarm(state: State, crash: Crash | None, failure: str, snapshot: Snapshot | None,
+                 silent_s: float) -> Tile | None:
+    """The window's own technical alarm, for what the engine cannot say: a crash, a loop silent
+    for `silent_s` (unless the engine's watchdog already says so), nothing could start."""
+    if state in (State.CRASHED, State.RESTARTING) and crash is not None:
+        return Tile(PIPELINE_STALLED, HIGH, True, f"{words.symbol(HIGH)} MONITORING STOPPED",
+                    f"the analysis crashed ({crash.reason}); restarting")
+    engine_says = snapshot is not None and any(
+        a.kind == PIPELINE_STALLED and a.active for a in snapshot.alarms)
+    if state is State.STALLED and not engine_says:
+        return Tile(PIPELINE_STALLED, MEDIUM, True, f"{words.symbol(MEDIUM)} MONITORING STOPPED",
+                    f"no analysis for {silent_s:.0f} s: the screen is not current", flashing=True)
+    if state is State.ENDED and failure:
+        return Tile(CANNOT_MONITOR, MEDIUM, True, f"{words.symbol(MEDIUM)} CANNOT MONITOR",
+                    f"{failure}; choose Source... to monitor this bed")
+    return None
+
+
+def bar_tiles(state: State, own: Tile | None, snapshot: Snapshot | None,
+              episodes: dict[int, EpisodeRecord], clock: Callable[[float], str]) -> list[Tile]:
+    """The bar in the window's `state`: its own alarm first, then the snapshot's alarms (or NOT
+    WATCHING before the first snapshot)."""
+    if snapshot is None:
+        tiles = [Tile(STATUS, None, False, "NOT WATCHING", words.BAR_WITHOUT_SNAPSHOT.get(state, ""))]
+    else:
+        tiles = alarm_tiles(snapshot, episodes, clock,
+                            ended=state in (State.ENDED, State.CLOSING, State.CLOSED))
+    return tiles if own is None else [own] + [t for t in tiles if t.kind != STATUS]

@@ -102,6 +102,6 @@ def run_window(settings: Settings, source: str, realtime: bool, options: WindowO
     finally:
         bridge.close()
         sys.excepthook = previous_hook
-    if window.exit_code == EXIT_BAD_INPUT:
-        raise MonitorError(window.failure)
-    return window.exit_code  # 1 after repeated crashes or a fault: the supervisor restarts the process
+    if window.control.exit_code == EXIT_BAD_INPUT:
+        raise MonitorError(window.control.failure)
+    return window.control.exit_code  # 1 after repeated crashes or a fault: the supervisor restarts the process

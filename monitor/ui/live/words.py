@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from monitor.signal.records import (CAMERA_LOST, CRYING, MICROPHONE_LOST, MODEL_ERROR, NO_FACE,
-                                    PAIN, PIPELINE_STALLED, POOR_SIGNAL, STORAGE_FAILING, SYMBOL)
+                                    PAIN, PIPELINE_STALLED, POOR_SIGNAL, PROCEDURE, STANDBY,
+                                    STORAGE_FAILING, SYMBOL)
 from monitor.ui.live.lifecycle import State
 
 TITLE = "FACIAL EXPRESSION ESTIMATE"
@@ -104,3 +105,58 @@ class SessionTime:
 
 def setting(key: str) -> str:
     return SETTING.get(key, key.split(".")[-1].replace("_", " "))
+
+
+def not_watching(state: State, has_snapshot: bool) -> str | None:
+    """Why the gauge and the cues show no values whatever the last snapshot said (a key of
+    UNKNOWN_REASON); None: they show the snapshot."""
+    if state in (State.STALLED, State.CRASHED):
+        return "stopped"
+    if state in (State.ENDED, State.CLOSING, State.CLOSED):
+        return "ended"
+    return None if state is State.MONITORING and has_snapshot else "not_started"
+
+
+def banner(state: State, failure: str, standby: bool) -> str:
+    """What the video says over the picture in `state` (`failure`: why nothing could start)."""
+    if state is State.ENDED and failure:
+        return f"CANNOT MONITOR: {failure}"
+    if state is State.MONITORING:
+        return "STANDBY: monitoring paused" if standby else ""
+    return BANNER[state]
+
+
+def mode_line(mode: str | None, left_s: float, reason: str) -> tuple[str, str, str]:
+    """The mode line and the two mode buttons' texts; `mode` None: nothing is monitored."""
+    if mode == PROCEDURE:
+        what = f": {reason}" if reason else ""
+        return (f"PROCEDURE / CARE{what}, pain alarm sound off, {countdown(left_s)} left",
+                "End procedure", "Standby")
+    if mode == STANDBY:
+        return f"STANDBY: not watching; reminder in {countdown(left_s)}", "Procedure / care...", "End standby"
+    return "", "Procedure / care...", "Standby"
+
+
+def acknowledge_button(silent_s: float | None) -> str:
+    return "Acknowledge  [Space]" + ("" if silent_s is None else f"\nsilent {countdown(silent_s)}")
+
+
+def pause_button(paused_s: float | None) -> str:
+    return "Audio pause  [P]" if paused_s is None else f"AUDIO PAUSED\n{countdown(paused_s)} left"
+
+
+def event_line(when: str, kind: str, transition: str, user: str | None) -> str:
+    """The latest event in words: an alarm's names its kind; MODE / AUDIO / SETTINGS name themselves."""
+    what = transition.replace("_", " ")
+    if kind in KIND:
+        what = f"{KIND[kind]} {what}"
+    return f"{when}  {what}{f' by {user}' if user else ''}"
+
+
+def changed_marker(changed: dict) -> tuple[str, str]:
+    """The settings that differ from the code's defaults: the marker and its tooltip."""
+    if not changed:
+        return "", ""
+    items = ", ".join(f"{setting(k)} {v:g}" if isinstance(v, float) else f"{setting(k)} {v}"
+                      for k, v in sorted(changed.items()))
+    return f"* CHANGED FROM DEFAULT: {items}", "\n".join(f"{k} = {v}" for k, v in sorted(changed.items()))
