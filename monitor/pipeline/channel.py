@@ -19,7 +19,7 @@ from typing import Callable
 from monitor.capture.microphone import Microphone, MicrophoneStatus
 from monitor.capture.sources import Source
 from monitor.config import Settings
-from monitor.errors import RuntimeFault
+from monitor.errors import MODEL_FAULTS, RuntimeFault
 from monitor.packets import AudioBlock, FaceObservation, FaceStatus, FramePacket, FrameScore
 from monitor.pipeline.clock import SessionClock
 from monitor.pipeline.hearing import Hearing
@@ -79,7 +79,7 @@ class Channel:
         self.microphone = microphone
         self.meter = MovementMeter(settings.vision.cot_region, settings.movement)
         self._windows: collections.deque[CryWindow | CryFault] = collections.deque()  # not yet due
-        self._face_failing = False  # the face model's last call failed
+        self._failing: set[str] = set()  # the models whose last call failed (face model, detector)
         self._cry_failing = False  # the cry stage's last call failed (as heard)
         self._cry_fault: str | None = None  # ... and as the engine knows it
         self._next_move = -math.inf  # session time of the next movement reading
@@ -135,17 +135,27 @@ class Channel:
                 self.engine.technical(packet.t, PIPELINE_STALLED,
                                       waited > self.settings.alarms.stalled_after_s,
                                       f"frame waited {waited:.1f} s", reporter="frame age")
-        return self.finder.observe(packet)
+        try:
+            observation = self.finder.observe(packet)
+        except MODEL_FAULTS as exc:  # MTCNN's device: this frame's face is unread, not absent
+            self.model_result(packet.t, f"face detector failed: {exc}", "face detector")
+            return FaceObservation(FaceStatus.POOR_QUALITY, reason="face detector failed")
+        if "face detector" in self._failing:
+            self.model_result(packet.t, None, "face detector")
+        return observation
 
-    def model_result(self, t: float, error: str | None) -> None:
-        """The face model's outcome for this frame: a fault is MODEL_ERROR while it lasts."""
-        if (error is not None) != self._face_failing:
-            self._face_failing = error is not None
-            log.error("%s; faces are not scored until it works again", error) if error \
-                else log.warning("the face model works again")
+    def model_result(self, t: float, error: str | None, model: str = "face model") -> None:
+        """A model's outcome (the face model's per batch, the detector's when it fails or works
+        again): a fault is MODEL_ERROR, with the reason, while it lasts."""
+        if (error is not None) != (model in self._failing):
+            if error is not None:
+                self._failing.add(model)
+                log.error("%s; monitoring goes on without it until it works again", error)
+            else:
+                self._failing.discard(model)
+                log.warning("the %s works again", model)
         with self.lock:
-            self.engine.technical(t, MODEL_ERROR, error is not None, error or "",
-                                  reporter="face model")
+            self.engine.technical(t, MODEL_ERROR, error is not None, error or "", reporter=model)
 
     def move(self, packet: FramePacket) -> MovementReading | None:
         """The movement reading of this frame (optical flow in the cot region), at most every

@@ -7,8 +7,8 @@ Several channels (beds, sources) in one loop share the scorer: each round takes 
 source has and scores all their faces in one forward pass. The loop marks each step on the
 beacon, which the watchdog reads from its own thread.
 
-A model's fault (the face or the cry model) is contained where it happens: MODEL_ERROR, and the
-other cues go on. Anything else that escapes a stage ends every channel `crashed` and leaves as a
+A model's fault (the face detector, the face or the cry model) is contained where it happens:
+MODEL_ERROR, and the other cues go on. Anything else that escapes a stage ends every channel `crashed` and leaves as a
 RuntimeFault (exit 1, restarted by the supervisor): input accepted at the start is never turned
 into "bad input" by a failure later.
 """

@@ -19,6 +19,7 @@ from monitor.config import Settings, StoreSettings
 from monitor.pipeline.runner import Monitor
 from monitor.scoring.yamnet_net import LogMelFrontEnd
 from monitor.signal.cry import CryState
+from monitor.signal.engine import AlarmEngine
 from monitor.vision.finder import FaceFinder
 from monitor.supervise import should_restart
 from tests.reliability.conftest import CRYING_FROM_S, CRYING_TO_S
@@ -100,14 +101,31 @@ def test_a_lasting_cry_model_fault_leaves_the_cry_cue_unknown_with_its_reason(
     assert summary.crying_s == 0.0  # the clip cries throughout: not heard, so never counted
 
 
+def test_a_face_detector_fault_is_a_model_error_for_the_frames_it_failed(
+        crying_clip: Path, tmp_path: Path, scorer, monkeypatch):
+    """MTCNN failing on frames 3 to 5 (its device): those frames' faces are unread, MODEL_ERROR
+    says why while it lasts, and the next frames are found and scored again."""
+    fail_on_call(monkeypatch, FaceFinder, "observe", range(3, 6))
+    events = []
+    settings = Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / 'detector.db'}"))
+    summary = Monitor(settings, str(crying_clip), scorer=scorer,
+                      on_drain=lambda ev, _ep: events.extend(ev)).run()
+    assert summary.end_reason == "source_ended"
+    assert summary.frames_poor_quality == 3 and summary.frames_scored == summary.frames - 3
+    errors = [e for e in events if e.kind == "MODEL_ERROR"]
+    assert [e.transition for e in errors] == ["raised", "cleared"]
+    assert "face detector failed" in errors[0].detail and GPU_FAULT in errors[0].detail
+
+
 def test_a_fault_the_loop_cannot_contain_exits_1_for_the_supervisor(
         tmp_path: Path, monkeypatch, capsys):
-    """The face search failing on its 3rd frame (a GPU fault under MTCNN): exit 1, restarted."""
-    fail_on_call(monkeypatch, FaceFinder, "observe", range(3, 4))
+    """The alarm engine failing on its 3rd frame: nothing can stand in for it, so every channel
+    is closed `crashed` and the run exits 1, which the supervisor restarts."""
+    fail_on_call(monkeypatch, AlarmEngine, "frame", range(3, 4))
     db = tmp_path / "crash.db"
     code = main(["run", "--source", str(DEMO_CLIP), "--db", f"sqlite:///{db}"])
     err = capsys.readouterr().err
     assert code == 1, err
     assert should_restart(code)
-    assert "painmon: fault:" in err and GPU_FAULT in err
+    assert "painmon: fault: the analysis loop crashed" in err and GPU_FAULT in err
     assert stored(db, "SELECT end_reason FROM monitoring_session") == [("crashed",)]
