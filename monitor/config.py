@@ -16,8 +16,8 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from monitor.errors import MonitorError
-from monitor.paths import (DEFAULT_CRY_MODEL_DIR, DEFAULT_FACE_MESH_DIR,
-                           DEFAULT_MODEL_DIR, settings_file)
+from monitor.paths import (DEFAULT_CRY_DETECTOR_DIR, DEFAULT_CRY_MODEL_DIR,
+                           DEFAULT_FACE_MESH_DIR, DEFAULT_MODEL_DIR, settings_file)
 from monitor.text import text_problem
 
 SCHEMA_VERSION = 1
@@ -74,7 +74,9 @@ class CaptureSettings(_Section):
 
 class AudioSettings(_Section):
     """The cot microphone and the cry cue (monitor/signal/cry.py). Thresholds act on the cue C,
-    the loudness-gated, smoothed max of YAMNet's "Baby cry, infant cry" and "Crying, sobbing"."""
+    the loudness-gated, smoothed max of YAMNet's "Baby cry, infant cry" and "Crying, sobbing"
+    (rule `yamnet_ema`), or the share of cry-like windows over the last `span_s` (rule
+    `detector_span`, issue 22; ALARMS.md "The cry cue")."""
 
     input: str = Field("default", min_length=1, max_length=200,
                        description="microphone: default, a device name or index, or none")
@@ -96,9 +98,31 @@ class AudioSettings(_Section):
         -45.0, ge=-90.0, le=-10.0,
         description="loudness gate: quieter windows (RMS, dBFS) never count as crying or "
                     "whimpering; set it between this cot's cries and the next cot's")
+    cry_rule: Literal["yamnet_ema", "detector_span"] = Field(
+        "detector_span",
+        description="yamnet_ema: C = EMA of YAMNet's cry score (sessions stored before issue 22 "
+                    "replay with it); detector_span: C = share of cry-like windows over span_s")
+    detector_on: float = Field(0.5, ge=0.05, le=0.95,
+                               description="detector_span: a window scoring this is cry-like")
+    span_s: float = Field(5.0, ge=1.0, le=20.0,
+                          description="detector_span: the trailing span C is the share of")
+    span_on: float = Field(0.4, ge=0.1, le=1.0,
+                           description="detector_span: crying from this share of cry-like time")
+    span_off: float = Field(0.15, ge=0.0, le=0.9,
+                            description="detector_span: crying ends below this share")
+    whose_cry: bool = Field(
+        True, description="a cry heard while this infant's face is in view and calm for span_s is "
+                          "another infant's ('cry nearby'): no CRYING, no corroboration")
+
+    @property
+    def crying_from(self) -> float:
+        """The value of C from which the rule calls crying (the cue bar's mark)."""
+        return self.span_on if self.cry_rule == "detector_span" else self.cry_on
 
     @model_validator(mode="after")
     def _check(self) -> "AudioSettings":
+        if not self.span_off < self.span_on:
+            raise ValueError("span_off must be below span_on")
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in self.input):
             raise ValueError("input must not contain control characters")
         if not self.input.strip():
@@ -255,6 +279,11 @@ class FaceSettings(_Section):
 class ScoringSettings(_Section):
     model_dir: Path = Field(DEFAULT_MODEL_DIR, description="folder with model card and weights")
     cry_model_dir: Path = Field(DEFAULT_CRY_MODEL_DIR, description="cry model folder (card, weights)")
+    cry_detector_dir: Path | None = Field(
+        DEFAULT_CRY_DETECTOR_DIR,
+        description="cry detector head trained for the cot (issue 22) on cry_model_dir's embedding; "
+                    "unset: windows carry no detector score (audio.cry_rule 'detector_span' then "
+                    "reads YAMNet's cry score)")
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     batch_size: int = Field(16, ge=1, le=256)
 
@@ -444,6 +473,9 @@ class Settings(_Section):
 
 # Settings that older versions stored with each session (settings_json) and this one dropped.
 RETIRED = (("store", "store_media"),)
+# Settings added later whose default changed what an older session would do: a stored session
+# without them gets the value it ran with, so it replays to the same episodes.
+BEFORE_ADDED = (("audio", "cry_rule", "yamnet_ema"), ("audio", "whose_cry", False))
 
 
 def from_stored(text: str) -> Settings:
@@ -452,6 +484,8 @@ def from_stored(text: str) -> Settings:
         tree = json.loads(text)
         for section, key in RETIRED:
             tree.get(section, {}).pop(key, None)
+        for section, key, value in BEFORE_ADDED:
+            tree.setdefault(section, {}).setdefault(key, value)
         return Settings.model_validate(tree)
     except (ValueError, AttributeError) as exc:  # ValidationError is a ValueError
         detail = describe(exc) if isinstance(exc, ValidationError) else str(exc)

@@ -31,7 +31,7 @@ from tests.audio_material import at_16k, decode, esc10_clips
 
 WINDOW_S = 0.975
 HOP_S = 0.48
-AUDIO = AudioSettings()
+AUDIO = AudioSettings(cry_rule="yamnet_ema")  # the rule before issue 22 (EMA of YAMNet)
 AT_THE_COT_DBFS = -20.0  # loudest window of a cry recorded at the cot (the "loud copy")
 NEXT_COT_DB = -30.0  # the same cry from the next cot (the "quiet copy")
 
@@ -253,3 +253,66 @@ def test_windows_must_come_in_order_with_scores_in_range():
 def test_unsafe_audio_settings_are_refused(audio, problem):
     with pytest.raises(MonitorError, match=problem):
         build([("file painmon.toml", {"audio": audio})])
+
+
+# --- the span rule (audio.cry_rule detector_span, issue 22) -----------------------------------
+
+SPAN = AudioSettings(cry_rule="detector_span")
+
+
+def detector_at(t: float, p: float, dbfs: float = LOUD) -> CryWindow:
+    return CryWindow(t=t, baby_cry=0.0, sobbing=0.0, whimper=0.0, dbfs=dbfs, p=p)
+
+
+def breathing_cry(t: float, cry_s: float = 2.5, breath_s: float = 1.5, start: float = 10.0) -> float:
+    """A real cry's rhythm: cry-like windows for cry_s, then a breath of breath_s, from `start`."""
+    return 0.9 if t >= start and (t - start) % (cry_s + breath_s) < cry_s else 0.05
+
+
+def span_run(profile, until: float, hop: float = HOP_S, settings: AudioSettings = SPAN,
+             dbfs: float = LOUD) -> list[CryReading]:
+    cue = CryCue(settings)
+    return [cue.window(detector_at(t, profile(t), dbfs)) for t in np.arange(WINDOW_S, until, hop)]
+
+
+@pytest.mark.parametrize("breath_s", [1.0, 2.0, 3.0])
+def test_sustained_crying_counts_within_5_s_and_a_breath_does_not_end_it(breath_s):
+    readings = span_run(lambda t: breathing_cry(t, breath_s=breath_s), until=60.0)
+    onset = next(r.t for r in readings if r.state is CryState.CRYING)
+    assert 10.0 < onset <= 10.0 + 5.0
+    assert all(r.state is CryState.CRYING for r in readings if r.t >= onset)
+
+
+def test_one_squeal_is_not_crying_and_crying_ends_after_the_span():
+    s = SPAN
+    squeal = span_run(lambda t: 0.95 if 5.0 <= t < 6.0 else 0.0, until=20.0)
+    assert CryState.CRYING not in {r.state for r in squeal}
+    readings = span_run(lambda t: 0.9 if t < 20.0 else 0.0, until=40.0)
+    end = next(r.t for r in readings if r.t > 20.0 and r.state is not CryState.CRYING)
+    # the share falls below span_off once less than span_off * span_s of cry-like time remains
+    assert 20.0 + s.span_s * (1 - s.span_off) - HOP_S <= end <= 20.0 + s.span_s * (1 - s.span_off) + HOP_S
+
+
+def test_the_span_does_not_depend_on_the_hop():
+    coarse = span_run(breathing_cry, until=40.0, hop=HOP_S)
+    fine = span_run(breathing_cry, until=40.0, hop=HOP_S / 2)
+    onset = [next(r.t for r in rs if r.state is CryState.CRYING) for rs in (coarse, fine)]
+    assert abs(onset[0] - onset[1]) <= HOP_S
+
+
+def test_the_span_rule_keeps_the_loudness_gate():
+    far = span_run(breathing_cry, until=40.0, dbfs=SPAN.min_cry_dbfs - 1)
+    assert {r.state for r in far} == {CryState.QUIET}
+
+
+def test_a_window_without_a_detector_score_reads_yamnets():
+    cue = CryCue(SPAN)
+    readings = [cue.window(cry_at(t, 0.9 if t > 3 else 0.0)) for t in np.arange(WINDOW_S, 15, HOP_S)]
+    assert readings[-1].state is CryState.CRYING and readings[-1].p is None
+
+
+def test_the_old_rule_ignores_the_detector():
+    """yamnet_ema (sessions stored before issue 22) reads only YAMNet's classes."""
+    cue = CryCue(AUDIO.model_copy(update={"cry_rule": "yamnet_ema"}))
+    readings = [cue.window(detector_at(t, 0.99)) for t in np.arange(WINDOW_S, 15, HOP_S)]
+    assert {r.state for r in readings} == {CryState.QUIET}

@@ -13,7 +13,7 @@ from monitor.signal.records import AlarmState, Snapshot
 from monitor.signal.trace import replay_trace
 
 DEFAULTS = AlarmSettings()  # face_only_priority "low"
-AUDIO = AudioSettings()
+AUDIO = AudioSettings(cry_rule="yamnet_ema")  # the EMA rule these timings are worked out for
 MOVEMENT = MovementSettings()
 HOP = 0.5  # between cry windows
 LOUD = -20.0  # dBFS: above the loudness gate
@@ -23,7 +23,7 @@ VIGOROUS = MOVEMENT.vigorous_from * 2
 
 
 def engine(**changes) -> AlarmEngine:
-    return AlarmEngine(AlarmSettings(**changes) if changes else DEFAULTS)
+    return AlarmEngine(AlarmSettings(**changes) if changes else DEFAULTS, audio=AUDIO)
 
 
 def play(eng: AlarmEngine, t0: float, t1: float, s: float | None = "keep", cry: float | None = None,
@@ -372,7 +372,7 @@ def test_bad_cue_inputs_are_refused():
 
 
 def test_engine_takes_the_cue_settings():
-    slow = AlarmEngine(DEFAULTS, audio=AudioSettings(cry_min_s=5.0))
+    slow = AlarmEngine(DEFAULTS, audio=AudioSettings(cry_rule="yamnet_ema", cry_min_s=5.0))
     play(slow, 0, 5, s=None, cry=CRY)  # C >= cry_on from the 0.5 s window to the 4.5 s one
     assert slow.snapshot().cry_state == "whimper", "C >= cry_on for less than cry_min_s"
     play(slow, 5, 7, cry=CRY)
@@ -448,7 +448,7 @@ def test_worked_example_with_cues_to_the_second():
 
 
 def test_worked_example_trace_replays_the_same():
-    result = replay_trace(TRACES / "fusion_example.csv", DEFAULTS)
+    result = replay_trace(TRACES / "fusion_example.csv", DEFAULTS, AUDIO)
     assert result["episodes"] == [{
         "start": 20.0, "alarm_at": 30.0, "end": 70.0, "end_reason": "resolved",
         "max_priority": "medium", "ack_at": 45.0, "ack_by": "nurse_a", "mode": "monitoring",

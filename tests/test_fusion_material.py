@@ -30,6 +30,13 @@ def stream(paths) -> tuple[np.ndarray, np.ndarray]:
     return split_windows(np.concatenate(parts).astype(np.float32))
 
 
+def scored(scorer: CryScorer, starts: np.ndarray, windows: np.ndarray) -> list[CryWindow]:
+    """Windows as the cry stage scores them: YAMNet's classes and the cry detector's p."""
+    scores, detected = scorer.score_cry(windows)
+    return [CryWindow(float(t) + WINDOW_S, *map(float, s), loudness_dbfs(w), float(p))
+            for t, s, w, p in zip(starts, scores, windows, detected)]
+
+
 @pytest.fixture(scope="module")
 def scorer() -> CryScorer:
     return CryScorer(ScoringSettings(device="cpu"))
@@ -37,17 +44,13 @@ def scorer() -> CryScorer:
 
 @pytest.fixture(scope="module")
 def crying(shared_data, scorer) -> list[CryWindow]:
-    starts, windows = stream(esc10_clips(shared_data, infant_cry=True))
-    return [CryWindow(float(t) + WINDOW_S, *map(float, s), loudness_dbfs(w))
-            for t, s, w in zip(starts, scorer.cry_scores(windows), windows)]
+    return scored(scorer, *stream(esc10_clips(shared_data, infant_cry=True)))
 
 
 @pytest.fixture(scope="module")
 def other_sounds(shared_data, scorer) -> list[CryWindow]:
-    starts, windows = stream([*esc10_clips(shared_data, infant_cry=False),
-                              shared_data / "audio" / "speech.wav"])
-    return [CryWindow(float(t) + WINDOW_S, *map(float, s), loudness_dbfs(w))
-            for t, s, w in zip(starts, scorer.cry_scores(windows), windows)]
+    return scored(scorer, *stream([*esc10_clips(shared_data, infant_cry=False),
+                                   shared_data / "audio" / "speech.wav"]))
 
 
 def replay(windows: list[CryWindow], s: float | None) -> tuple[list, list]:

@@ -14,7 +14,7 @@ from monitor.signal.cry import CryWindow
 from monitor.signal.engine import AlarmEngine
 from monitor.signal.records import RANK
 
-AUDIO, MOVEMENT = AudioSettings(), MovementSettings()
+AUDIO, MOVEMENT = AudioSettings(cry_rule="yamnet_ema"), MovementSettings()
 LOUD = -20.0
 STEP = 0.5  # s between cue inputs in the random streams
 UNKNOWN = "unknown"  # a movement reading that cannot be told (camera moving)
@@ -61,7 +61,7 @@ class Outcome:
 
 def run(cfg: AlarmSettings, plan: list[Segment], cry: bool = True, movement: bool = True) -> Outcome:
     """The plan through one engine; cry/movement False leave that cue out altogether."""
-    eng = AlarmEngine(cfg)
+    eng = AlarmEngine(cfg, audio=AUDIO)
     episodes, events, checks = {}, [], []
     t = 0.0
 
@@ -218,7 +218,7 @@ def sampled(parts: list[Part], fps: float, hop: float, seed: int):
         part, into, _ = at(parts, t)
         inputs.append((t, "cry", 0.9 if cue_on(part, into, part.cry) else 0.0))
         t += hop
-    eng = AlarmEngine(AlarmSettings(escalate_after_s=600.0))
+    eng = AlarmEngine(AlarmSettings(escalate_after_s=600.0), audio=AUDIO)
     for t, kind, value in sorted(inputs, key=lambda x: x[0]):
         if kind == "frame":
             eng.frame(t, "no_face" if value is None else "scored", value)

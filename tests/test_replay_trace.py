@@ -150,7 +150,7 @@ def test_replay_trace_command_reads_alarms_audio_and_movement_sections(tmp_path,
 
     settings = tmp_path / "fusion.toml"
     settings.write_text("[alarms]\nface_only_priority = \"none\"\ncrying_after_s = 20.0\n"
-                        "[audio]\ncry_min_s = 4.0\n[movement]\nwindow_s = 8.0\n")
+                        "[audio]\ncry_rule = \"yamnet_ema\"\ncry_min_s = 4.0\n[movement]\nwindow_s = 8.0\n")
     assert main(["replay-trace", str(TRACES / "fusion_example.csv"), "--settings", str(settings)]) == 0
     result = json.loads(capsys.readouterr().out)
     crying = [(e["t"], e["transition"]) for e in result["events"] if e["kind"] == "CRYING"]

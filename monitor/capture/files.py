@@ -34,6 +34,7 @@ class FileSource:
     def __init__(self, path: Path, settings: CaptureSettings, audio: bool = False) -> None:
         self._reader = MediaReader(path, video=True, audio=audio, open_timeout_s=settings.open_timeout_s)
         self.has_audio = self._reader.has_audio
+        self.audio_rate = self._reader.audio_rate
         self.fps = self._reader.fps  # the average rate; each frame carries its own time
         self.description = f"file {path.name}"
         self._peeked: list[FramePacket | AudioBlock] = []
@@ -77,6 +78,7 @@ class PacedFileSource:
         self._file = file
         self._clock = clock
         self.has_audio = file.has_audio
+        self.audio_rate = file.audio_rate
         self.description = f"{file.description} (real time)"
         self.frame_size = file.frame_size
         self._box = FrameAndSound()

@@ -14,7 +14,8 @@ import sys
 from typing import Sequence
 
 from monitor import __version__, benchmark, logs, supervise
-from monitor.cli import cry, monitoring, review, settings, traces, training, tuning, window
+from monitor.cli import (cry, cry_detector, monitoring, review, settings, traces, training,
+                         tuning, window)
 from monitor.cli.common import NOT_A_DEVICE
 from monitor.errors import MonitorError, RuntimeFault
 from monitor.paths import DEMO_CLIP
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 # In `painmon --help` order: the bedside commands first.
 COMMAND_MODULES = (monitoring, window, supervise, cry, settings, traces, benchmark, review,
-                   training, tuning)
+                   training, cry_detector, tuning)
 
 
 def build_parser() -> argparse.ArgumentParser:

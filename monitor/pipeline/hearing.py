@@ -42,14 +42,14 @@ class Hearing:
             return []
         starts, windows = self._scorer.windows(self._buffer)  # every whole window, hop apart
         try:
-            scores = self._scorer.cry_scores(windows)
+            scores, detected = self._scorer.score_cry(windows)
         except MODEL_FAULTS as exc:
             self._buffer, self._t0 = np.zeros(0, dtype=np.float32), None
             raise RuntimeFault(f"cry model failed: {exc}") from exc
         t0, length = self._t0, self._size / self._rate
         found = [CryWindow(t0 + start + length, float(c20), float(c19), float(c21),
-                           loudness_dbfs(window))
-                 for start, window, (c20, c19, c21) in zip(starts, windows, scores)]
+                           loudness_dbfs(window), None if detected is None else float(detected[i]))
+                 for i, (start, window, (c20, c19, c21)) in enumerate(zip(starts, windows, scores))]
         used = len(starts) * self._hop
         self._buffer = self._buffer[used:]
         self._t0 = t0 + used / self._rate

@@ -101,7 +101,9 @@ class Thresholds:
         return Thresholds(float(alarms.get("t_on", default.t_on)),
                           float(alarms.get("t_off", default.t_off)),
                           float(alarms.get("t_high", default.t_high)),
-                          float(audio.get("cry_on", hearing.cry_on)),
+                          float(audio.get("span_on", hearing.span_on)
+                                if audio.get("cry_rule") == "detector_span"  # issue 22's rule
+                                else audio.get("cry_on", hearing.cry_on)),
                           float(movement.get("moving_from", motion.moving_from)),
                           float(movement.get("vigorous_from", motion.vigorous_from)))
 

@@ -16,6 +16,7 @@ import torch
 from monitor.config import ScoringSettings
 from monitor.errors import MonitorError
 from monitor.scoring.cry_card import CRY_FIX, CryCard, read_cry_card, read_labels
+from monitor.scoring.cry_detector import CryDetectorCard, CryHead, load_detector
 from monitor.scoring.device import LoadedOnDevice, choose_device, configure_cpu_threads
 from monitor.scoring.model import read_state_dict, read_verified_weights
 from monitor.scoring.scorer import ModelOutputError
@@ -89,7 +90,8 @@ def split_windows(signal: np.ndarray, window_samples: int = WINDOW_SAMPLES,
 
 
 class CryScorer(LoadedOnDevice):
-    """Loads the cry model once; scores (n, 15600) windows of 16 kHz sound in batches."""
+    """Loads the cry model (and the cry detector's head, unless scoring.cry_detector_dir is
+    unset) once; scores (n, 15600) windows of 16 kHz sound in batches, one network pass for both."""
 
     def __init__(self, settings: ScoringSettings, cpu_threads: int | None = None) -> None:
         """`cpu_threads`: torch intra-op threads; None leaves a core free (device.py)."""
@@ -97,6 +99,15 @@ class CryScorer(LoadedOnDevice):
         self._model = load_cry_model(settings.cry_model_dir, choose_device(settings.device))
         self._batch_size = settings.batch_size
         self._cue = [c.index for c in self.card.output.cue]
+        self._detector: tuple[CryDetectorCard, CryHead] | None = None
+        if settings.cry_detector_dir is not None:
+            self._detector = load_detector(settings.cry_detector_dir, self._model.sha256,
+                                           self._model.device)
+
+    @property
+    def detector_card(self) -> CryDetectorCard | None:
+        """The cry detector's card, None when the scorer runs without one."""
+        return None if self._detector is None else self._detector[0]
 
     @property
     def card(self) -> CryCard:
@@ -120,21 +131,44 @@ class CryScorer(LoadedOnDevice):
 
     def score_windows(self, windows: np.ndarray) -> np.ndarray:
         """(n, classes) float32 logistic scores for (n, window_samples) float windows in -1..1."""
-        windows = self._checked(windows)
-        out = np.empty((len(windows), self.card.output.classes), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(windows), self._batch_size):
-                batch = torch.from_numpy(windows[start:start + self._batch_size]).to(self.device)
-                out[start:start + len(batch)] = self._model.net(batch).cpu().numpy()
-        if not np.isfinite(out).all() or (out.size and (out.min() < 0 or out.max() > 1)):
-            raise ModelOutputError("cry model output is not finite scores in 0..1 (faulty device "
-                                   "or weights); restart the monitor, and if it persists use "
-                                   "device 'cpu'")
-        return out
+        return self._forward(windows)[0]
 
     def cry_scores(self, windows: np.ndarray) -> np.ndarray:
         """(n, len(cue)) float32: the cue classes' scores, columns as `cue_labels`."""
         return self.score_windows(windows)[:, self._cue]
+
+    def score_cry(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(cue class scores (n, len(cue)), the detector's cry probability (n,) or None without
+        a detector) from one pass of the network."""
+        scores, detected, _ = self._forward(windows)
+        return scores[:, self._cue], detected
+
+    def embeddings(self, windows: np.ndarray) -> np.ndarray:
+        """(n, 1024) float32: what the classifier and the detector's head read (training)."""
+        return self._forward(windows)[2]
+
+    def _forward(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        windows = self._checked(windows)
+        net, n = self._model.net, len(windows)
+        scores = np.empty((n, self.card.output.classes), dtype=np.float32)
+        embedded = np.empty((n, net.classifier.in_features), dtype=np.float32)
+        detected = None if self._detector is None else np.empty(n, dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, n, self._batch_size):
+                batch = torch.from_numpy(windows[start:start + self._batch_size]).to(self.device)
+                embedding = net.embedding(batch)
+                end = start + len(batch)
+                scores[start:end] = torch.sigmoid(net.classifier(embedding)).cpu().numpy()
+                embedded[start:end] = embedding.cpu().numpy()
+                if detected is not None:
+                    detected[start:end] = torch.sigmoid(self._detector[1](embedding)).cpu().numpy()
+        for out in (scores, detected):
+            if out is not None and (not np.isfinite(out).all()
+                                    or (out.size and (out.min() < 0 or out.max() > 1))):
+                raise ModelOutputError("cry model output is not finite scores in 0..1 (faulty "
+                                       "device or weights); restart the monitor, and if it "
+                                       "persists use device 'cpu'")
+        return scores, detected, embedded
 
     def _checked(self, windows: np.ndarray) -> np.ndarray:
         windows = np.asarray(windows)

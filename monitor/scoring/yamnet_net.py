@@ -87,10 +87,14 @@ class CryModel(nn.Module):
         self.blocks = nn.Sequential(*layers)
         self.classifier = nn.Linear(channels, classes)
 
-    def logits(self, waveform: torch.Tensor) -> torch.Tensor:
+    def embedding(self, waveform: torch.Tensor) -> torch.Tensor:
+        """(n, 1024): the mean of the last block's activations, what the classifier reads (and
+        the cry detector's head, monitor/scoring/cry_detector.py)."""
         x = F.relu6(self.stem(self.frontend(waveform)))
-        x = self.blocks(x).mean(dim=(2, 3))
-        return self.classifier(x)
+        return self.blocks(x).mean(dim=(2, 3))
+
+    def logits(self, waveform: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.embedding(waveform))
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.logits(waveform))

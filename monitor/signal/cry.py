@@ -13,11 +13,19 @@ into what the screen, the store and the alarm fusion use. Time conventions:
   still reported.
 - No sound is a state, never a zero: before the first window, after `lost_after_s` without one,
   or when the source says there is none, the state is NO_MICROPHONE and every value is None.
+- Two rules for C (`audio.cry_rule`, recorded with each session). `yamnet_ema`, the rule of
+  sessions stored before issue 22: C is the EMA above, crying from `cry_on` held `cry_min_s`
+  until C < `cry_off`. `detector_span`: a window is cry-like when it is loud enough and its cry
+  detector score (YAMNet's cry score where a window has none) reaches `detector_on`; C is the
+  share of the last `span_s` covered by cry-like windows (each stands for the time since the
+  previous window, at most MAX_WINDOW_SPAN_S); crying from `span_on` until C < `span_off`, so
+  a breath between cries does not end it and one squeal does not start it.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -27,6 +35,8 @@ from monitor.config import AudioSettings
 from monitor.signal.timing import EPS
 
 SILENCE_DBFS = -120.0  # what digital silence (and anything quieter) reads as: finite, so storable
+MAX_WINDOW_SPAN_S = 1.0  # detector_span: a window stands for at most this much time before it
+SPAN_RULE = "detector_span"
 
 
 def loudness_dbfs(samples: np.ndarray) -> float:
@@ -48,6 +58,7 @@ class CryState(StrEnum):
     QUIET = "quiet"  # silent, or sounds that are not crying (or too faint to be this infant's)
     WHIMPER = "whimper"  # some cry or whimper sound, not (yet) a sustained cry
     CRYING = "crying"  # C reached cry_on, stayed there cry_min_s, and has not fallen below cry_off
+    NEARBY = "nearby"  # crying is heard, but this infant's face is calm: another infant's cry
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,7 @@ class CryWindow:
     sobbing: float  # class 19 "Crying, sobbing", 0..1
     whimper: float  # class 21 "Whimper", 0..1
     dbfs: float  # loudness_dbfs of the window's samples
+    p: float | None = None  # the cry detector's probability of crying, 0..1 (None: no detector)
 
     @property
     def c(self) -> float:
@@ -78,6 +90,7 @@ class CryReading:
     whimper_smooth: float | None = None  # the same for the whimper score
     dbfs: float | None = None  # loudness of the latest window
     loud: bool | None = None  # latest window at or above the loudness gate
+    p: float | None = None  # the cry detector's score of the latest window (ungated)
     reason: str = ""  # why there is no microphone reading
 
 
@@ -86,16 +99,20 @@ class CryCue:
 
     def __init__(self, settings: AudioSettings, reason: str = "no sound yet") -> None:
         self.settings = settings
+        self._span_rule = settings.cry_rule == SPAN_RULE
         self._reason = reason
         self._latest: CryReading | None = None
         self._last_t: float | None = None
         self._crying = False
         self._above_since: float | None = None
+        self._cry_like: deque[tuple[float, float]] = deque()  # detector_span: covered intervals
 
     def window(self, w: CryWindow) -> CryReading:
         """Take one window (its end time after the previous one's) and return the cue at w.t."""
-        for name in ("baby_cry", "sobbing", "whimper"):
+        for name in ("baby_cry", "sobbing", "whimper", "p"):
             value = getattr(w, name)
+            if value is None and name == "p":
+                continue
             if not (math.isfinite(value) and 0.0 <= value <= 1.0):
                 raise ValueError(f"{name} score must be within 0..1, got {value!r}")
         if not math.isfinite(w.dbfs):
@@ -109,15 +126,21 @@ class CryCue:
         fresh = self._latest is None or self._last_t is None or w.t - self._last_t >= s.lost_after_s - EPS
         if fresh:
             self._crying, self._above_since = False, None
+            self._cry_like.clear()
             c_smooth, w_smooth = c_in, w_in
         else:
             weight = 1.0 - math.exp(-(w.t - self._last_t) / s.tau_s)
             c_smooth = self._latest.c_smooth + weight * (c_in - self._latest.c_smooth)
             w_smooth = self._latest.whimper_smooth + weight * (w_in - self._latest.whimper_smooth)
+        if self._span_rule:
+            c_smooth = self._share(w, loud, None if fresh else self._last_t)
+            state = self._span_state(c_smooth, w_smooth)
+        else:
+            state = self._state(w.t, c_smooth, w_smooth)
         self._last_t = w.t
-        self._latest = CryReading(t=w.t, state=self._state(w.t, c_smooth, w_smooth), c=w.c,
-                                  whimper=w.whimper, c_smooth=c_smooth, whimper_smooth=w_smooth,
-                                  dbfs=w.dbfs, loud=loud)
+        self._latest = CryReading(t=w.t, state=state, c=w.c, whimper=w.whimper,
+                                  c_smooth=c_smooth, whimper_smooth=w_smooth, dbfs=w.dbfs,
+                                  loud=loud, p=w.p)
         return self._latest
 
     def _state(self, t: float, c_smooth: float, w_smooth: float) -> CryState:
@@ -133,6 +156,29 @@ class CryCue:
         if self._crying:
             return CryState.CRYING
         return CryState.WHIMPER if max(c_smooth, w_smooth) >= s.whimper_on else CryState.QUIET
+
+    def _share(self, w: CryWindow, loud: bool, previous: float | None) -> float:
+        """detector_span: the share of (w.t - span_s, w.t] covered by cry-like windows."""
+        s = self.settings
+        score = w.c if w.p is None else w.p
+        if loud and score >= s.detector_on:
+            start = w.t - MAX_WINDOW_SPAN_S if previous is None else max(previous, w.t - MAX_WINDOW_SPAN_S)
+            self._cry_like.append((start, w.t))
+        begin = w.t - s.span_s
+        while self._cry_like and self._cry_like[0][1] <= begin:
+            self._cry_like.popleft()
+        covered = sum(end - max(start, begin) for start, end in self._cry_like)
+        return min(1.0, covered / s.span_s)
+
+    def _span_state(self, share: float, w_smooth: float) -> CryState:
+        s = self.settings
+        if self._crying and share < s.span_off - EPS:
+            self._crying = False
+        if not self._crying and share >= s.span_on - EPS:
+            self._crying = True
+        if self._crying:
+            return CryState.CRYING
+        return CryState.WHIMPER if max(share, w_smooth) >= s.whimper_on else CryState.QUIET
 
     def stale_at(self) -> float | None:
         """When the cue turns NO_MICROPHONE unless another window comes (a timer for the engine)."""
@@ -155,3 +201,4 @@ class CryCue:
         self._latest = None
         self._last_t = None
         self._crying, self._above_since = False, None
+        self._cry_like.clear()

@@ -7,6 +7,8 @@
     129 sound windows, n records of 20 bytes:
        float32 dt (the window's end) | float32 baby_cry | float32 sobbing | float32 whimper |
        float32 dbfs
+    130 sound windows with the cry detector's score (issue 22), n records of 24 bytes: the
+       same | float32 p (NaN: no detector score); written only when some window has one
 
 dt = t - t0, seconds from the row's t0. status: 0 scored, 1 no_face, 2 poor_quality (FaceStatus);
 p in [0, 1] when scored, NaN otherwise; m the movement reading (>= 0), UNKNOWN_M (-1) when it was
@@ -26,12 +28,14 @@ import numpy as np
 from monitor.packets import FaceStatus
 from monitor.signal.cry import CryWindow
 
-FRAMES_V1, FRAMES_V2, SOUND_V1 = 1, 2, 129
+FRAMES_V1, FRAMES_V2, SOUND_V1, SOUND_V2 = 1, 2, 129, 130
 UNKNOWN_M = -1.0  # a movement reading taken but unknown; None (stored NaN): not measured
 RECORD_V1 = np.dtype([("dt", "<f4"), ("status", "u1"), ("p", "<f4")])  # packed: 9 bytes
 RECORD_V2 = np.dtype([("dt", "<f4"), ("status", "u1"), ("p", "<f4"), ("m", "<f4")])
 SOUND_RECORD = np.dtype([("dt", "<f4"), ("baby_cry", "<f4"), ("sobbing", "<f4"),
                          ("whimper", "<f4"), ("dbfs", "<f4")])
+SOUND_RECORD_V2 = np.dtype(SOUND_RECORD.descr + [("p", "<f4")])
+SOUND_RECORDS = {SOUND_V1: SOUND_RECORD, SOUND_V2: SOUND_RECORD_V2}
 FRAME_RECORDS = {FRAMES_V1: RECORD_V1, FRAMES_V2: RECORD_V2}
 STATUS_CODES = {FaceStatus.SCORED: 0, FaceStatus.NO_FACE: 1, FaceStatus.POOR_QUALITY: 2}
 STATUS_OF_CODE = {code: status for status, code in STATUS_CODES.items()}
@@ -68,13 +72,18 @@ def pack_trace(rows: Sequence[tuple], t0: float) -> bytes:
 
 
 def pack_sound(windows: Sequence[CryWindow], t0: float) -> bytes:
-    records = np.array([(w.t - t0, w.baby_cry, w.sobbing, w.whimper, w.dbfs) for w in windows],
-                       dtype=SOUND_RECORD)
-    return bytes([SOUND_V1]) + records.tobytes()
+    """Format 129 when no window has a detector score (as before issue 22), else 130."""
+    if all(w.p is None for w in windows):
+        records = np.array([(w.t - t0, w.baby_cry, w.sobbing, w.whimper, w.dbfs) for w in windows],
+                           dtype=SOUND_RECORD)
+        return bytes([SOUND_V1]) + records.tobytes()
+    records = np.array([(w.t - t0, w.baby_cry, w.sobbing, w.whimper, w.dbfs,
+                         math.nan if w.p is None else w.p) for w in windows], dtype=SOUND_RECORD_V2)
+    return bytes([SOUND_V2]) + records.tobytes()
 
 
 def is_sound(data: bytes) -> bool:
-    return bool(data) and data[0] == SOUND_V1
+    return bool(data) and data[0] in SOUND_RECORDS
 
 
 def _records(data: bytes, dtype: np.dtype, what: str) -> np.ndarray:
@@ -103,5 +112,6 @@ def unpack_trace(t0: float, data: bytes) -> list[TraceFrame]:
 def unpack_sound(t0: float, data: bytes) -> list[CryWindow]:
     if not is_sound(data):
         raise ValueError(f"not a sound trace (format {data[:1]!r})")
-    return [CryWindow(t0 + dt, c20, c19, c21, dbfs)
-            for dt, c20, c19, c21, dbfs in _records(data, SOUND_RECORD, "sound").tolist()]
+    return [CryWindow(t0 + dt, c20, c19, c21, dbfs, None if not rest or math.isnan(rest[0]) else rest[0])
+            for dt, c20, c19, c21, dbfs, *rest in _records(data, SOUND_RECORDS[data[0]],
+                                                            "sound").tolist()]

@@ -361,24 +361,22 @@ class Scene:
 
 
 def _event_sound(kind: str, rng: np.random.Generator, sounds: BedSounds) -> np.ndarray:
+    if kind == "next_cot_cry":
+        clip = sounds.next_cot_cries[int(rng.integers(len(sounds.next_cot_cries)))]
+        return reverberant(clip, rng, rng.uniform(0.3, 0.8), 0.5)
     lo, hi = EVENT_SECONDS.get(kind, (0, 0))
-    seconds = rng.uniform(lo, hi)
-    if kind == "alarm":
-        return alarm_melody(rng, seconds)
-    if kind == "beeps":
-        return oximeter_beeps(rng, seconds)
-    if kind == "speech":
-        return speech(rng, sounds.speech, seconds)
-    if kind == "cough":
-        return cough(rng)
-    if kind == "door":
-        return door(rng)
-    if kind == "app_tone":
-        return sounds.alarm_tones[int(rng.integers(len(sounds.alarm_tones)))]
-    if kind == "other":
-        return sounds.others[int(rng.integers(len(sounds.others)))]
-    clip = sounds.next_cot_cries[int(rng.integers(len(sounds.next_cot_cries)))]
-    return reverberant(clip, rng, rng.uniform(0.3, 0.8), 0.5)
+    return EVENT_BUILDERS[kind](rng, rng.uniform(lo, hi), sounds)
+
+
+EVENT_BUILDERS = {
+    "alarm": lambda rng, seconds, sounds: alarm_melody(rng, seconds),
+    "beeps": lambda rng, seconds, sounds: oximeter_beeps(rng, seconds),
+    "speech": lambda rng, seconds, sounds: speech(rng, sounds.speech, seconds),
+    "cough": lambda rng, seconds, sounds: cough(rng),
+    "door": lambda rng, seconds, sounds: door(rng),
+    "app_tone": lambda rng, seconds, sounds: sounds.alarm_tones[int(rng.integers(len(sounds.alarm_tones)))],
+    "other": lambda rng, seconds, sounds: sounds.others[int(rng.integers(len(sounds.others)))],
+}
 
 
 def bed(rng: np.random.Generator, seconds: float, sounds: BedSounds,

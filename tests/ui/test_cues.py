@@ -23,7 +23,7 @@ from monitor.ui.live.alarmbar import alarm_tiles
 from monitor.ui.live.cues import CuePanel, cue_words
 from monitor.ui.live.trend import TrendStrip
 
-AUDIO = AudioSettings()
+AUDIO = AudioSettings(cry_rule="yamnet_ema")
 
 
 def snapshot(**cues) -> Snapshot:

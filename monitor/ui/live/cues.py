@@ -21,9 +21,11 @@ from monitor.ui.live import style, words
 TITLE = "CUES"
 FOOTNOTE = "each cue on its own: not a pain score"
 CRY_WORD = {"no_microphone": "NO MICROPHONE", "quiet": "QUIET", "whimper": "WHIMPER",
-            "crying": "CRYING"}
+            "crying": "CRYING", "nearby": "CRY NEARBY"}
 CRY_COLOUR = {"no_microphone": style.UNKNOWN, "quiet": style.BAND_COLOUR[0],
-              "whimper": style.BAND_COLOUR[1], "crying": style.BAND_COLOUR[2]}
+              "whimper": style.BAND_COLOUR[1], "crying": style.BAND_COLOUR[2],
+              "nearby": style.BAND_COLOUR[1]}
+NEARBY_DETAIL = "another infant: this face is calm"
 MOVEMENT_WORD = {"unknown": "UNKNOWN", "still": "STILL", "moving": "MOVING", "vigorous": "VIGOROUS"}
 MOVEMENT_LEVEL = {"still": 1, "moving": 2, "vigorous": 3}  # lit segments of three
 NOT_WATCHING = {"not_started": "starting", "ended": "monitoring has ended",
@@ -67,9 +69,10 @@ def cry_row(snapshot: Snapshot, settings: AudioSettings) -> CueRow:
     state = snapshot.cry_state
     if state == "no_microphone" or snapshot.c is None:
         return CueRow("CRY", CRY_WORD["no_microphone"], snapshot.cry_reason or "no sound heard",
-                      style.UNKNOWN, mark=settings.cry_on)
-    return CueRow("CRY", CRY_WORD.get(state, state.upper()), f"cry C {snapshot.c:.2f}",
-                  CRY_COLOUR.get(state, style.TEXT), bar=snapshot.c, mark=settings.cry_on)
+                      style.UNKNOWN, mark=settings.crying_from)
+    detail = NEARBY_DETAIL if state == "nearby" else f"cry C {snapshot.c:.2f}"
+    return CueRow("CRY", CRY_WORD.get(state, state.upper()), detail,
+                  CRY_COLOUR.get(state, style.TEXT), bar=snapshot.c, mark=settings.crying_from)
 
 
 def movement_row(snapshot: Snapshot) -> CueRow:
@@ -89,7 +92,7 @@ def cue_rows(snapshot: Snapshot | None, settings: AudioSettings,
     if snapshot is None or not_watching is not None:
         why = NOT_WATCHING.get(not_watching or "not_started", not_watching or "")
         return (CueRow("FACE", "UNKNOWN", why, style.UNKNOWN),
-                CueRow("CRY", "UNKNOWN", why, style.UNKNOWN, mark=settings.cry_on),
+                CueRow("CRY", "UNKNOWN", why, style.UNKNOWN, mark=settings.crying_from),
                 CueRow("MOVEMENT", "UNKNOWN", why, style.UNKNOWN, segments=0))
     return face_row(snapshot), cry_row(snapshot, settings), movement_row(snapshot)
 
