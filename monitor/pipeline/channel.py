@@ -20,7 +20,8 @@ from monitor.capture.microphone import Microphone, MicrophoneStatus
 from monitor.capture.sources import Source
 from monitor.config import Settings
 from monitor.errors import MODEL_FAULTS, RuntimeFault
-from monitor.packets import AudioBlock, FaceObservation, FaceStatus, FramePacket, FrameScore
+from monitor.packets import (AudioBlock, FaceActions, FaceObservation, FaceStatus, FramePacket,
+                             FrameScore)
 from monitor.pipeline.clock import SessionClock
 from monitor.pipeline.hearing import Hearing
 from monitor.pipeline.recorder import Recorder
@@ -74,7 +75,9 @@ class Channel:
         self.recorder = recorder
         self.clock = clock
         self.summary = summary
-        self.engine = AlarmEngine(settings.alarms, audio=settings.audio, movement=settings.movement)
+        self.engine = AlarmEngine(settings.alarms, audio=settings.audio, movement=settings.movement,
+                                  face=settings.face)
+        self.next_face_reading = 0.0  # the face mesh runs at most every face.every_s
         self.hearing = hearing  # None: no sound to hear (the cry cue stays "no microphone")
         self.microphone = microphone
         self.meter = MovementMeter(settings.vision.cot_region, settings.movement)
@@ -166,7 +169,7 @@ class Channel:
         return self.meter.measure(packet.t, packet.image)
 
     def conclude(self, packet: FramePacket, observation: FaceObservation, p: float | None,
-                 movement: MovementReading | None) -> None:
+                 movement: MovementReading | None, actions: FaceActions | None = None) -> None:
         """Signal, alarms, record and display for one frame; a face the model failed on is not scored."""
         status = observation.status
         if status is FaceStatus.SCORED and p is None:
@@ -179,6 +182,8 @@ class Channel:
             if movement is not None:
                 self.engine.movement(packet.t, movement.m, movement.unknown or "")
                 m = UNKNOWN_M if movement.m is None else movement.m
+            if actions is not None:
+                self.engine.face_actions(packet.t, actions)
             self.engine.frame(packet.t, status, p)
             snapshot = self.engine.snapshot()
             self._file_t = max(self._file_t, packet.t)
@@ -188,7 +193,8 @@ class Channel:
         latency = self.clock.now() - packet.t if self.live else time.perf_counter() - self._read_at
         self.latencies.append(latency)
         if self._on_frame:
-            score = FrameScore(packet.t, packet.index, status, p, observation.box, packet.source_id)
+            score = FrameScore(packet.t, packet.index, status, p, observation.box, packet.source_id,
+                               actions)
             self._on_frame(FrameResult(packet, observation, score, snapshot, latency))
 
     def hear(self, block: AudioBlock) -> None:

@@ -24,10 +24,11 @@ from typing import Callable, Iterator
 
 from monitor.capture.sources import SourceEnded
 from monitor.errors import MODEL_FAULTS, MonitorError, RuntimeFault
-from monitor.packets import AudioBlock, FaceObservation, FaceStatus, FramePacket
+from monitor.packets import AudioBlock, FaceActions, FaceObservation, FaceStatus, FramePacket
 from monitor.pipeline.channel import Channel
 from monitor.pipeline.results import Summary
 from monitor.pipeline.watchdog import Beacon
+from monitor.scoring.face_actions import FaceActionReader
 from monitor.scoring.scorer import Scorer
 from monitor.signal.records import Snapshot
 from monitor.store.schema import SessionEnd
@@ -56,9 +57,11 @@ class StageTimes:
 
 class Loop:
     def __init__(self, channels: list[Channel], scorer: Scorer, beacon: Beacon,
-                 tick_interval_s: float, stop: threading.Event) -> None:
+                 tick_interval_s: float, stop: threading.Event,
+                 face_reader: FaceActionReader | None = None) -> None:
         self.channels = channels
         self.scorer = scorer
+        self.face_reader = face_reader  # the face mesh; None: no landmark stage
         self.beacon = beacon
         self.stop = stop
         self.stages = StageTimes()
@@ -122,11 +125,36 @@ class Loop:
     def _conclude(self, faces: Faces) -> None:
         with self._timed("score"):
             scores = self._score(faces)
-        for (channel, packet, observation), p in zip(faces, scores):
+        with self._timed("landmarks"):
+            readings = self._read_faces(faces, scores)
+        for (channel, packet, observation), p, actions in zip(faces, scores, readings):
             with self._timed("movement"):
                 movement = channel.move(packet)
             with self._timed("signal+store"):
-                channel.conclude(packet, observation, p, movement)
+                channel.conclude(packet, observation, p, movement, actions)
+
+    def _read_faces(self, faces: Faces, scores: list[float | None]) -> list[FaceActions | None]:
+        """The face mesh on the scored faces that need it (p >= face.min_p: below it no face run
+        can start), at most every face.every_s per channel, all in one batch; None for the rest.
+        A mesh that fails leaves the face state unknown (it never suppresses), the rest goes on."""
+        wanted = [i for i, ((channel, packet, obs), p) in enumerate(zip(faces, scores))
+                  if self.face_reader is not None and p is not None
+                  and p >= channel.settings.face.min_p and obs.landmarks is not None
+                  and packet.t >= channel.next_face_reading - 1e-9]
+        readings: list[FaceActions | None] = [None] * len(faces)
+        if not wanted:
+            return readings
+        try:
+            actions = self.face_reader.read([(faces[i][1].image, faces[i][2].box, faces[i][2].landmarks)
+                                             for i in wanted])
+        except (*MODEL_FAULTS, MonitorError) as exc:
+            log.warning("face mesh failed: %s", exc)
+            return readings
+        for i, reading in zip(wanted, actions):
+            channel, packet, _ = faces[i]
+            channel.next_face_reading = packet.t + channel.settings.face.every_s
+            readings[i] = reading
+        return readings
 
     def _score(self, faces: Faces) -> list[float | None]:
         """p for each face that passed the gate, in one batched forward pass (else None); a model

@@ -31,6 +31,7 @@ from monitor.pipeline.recorder import Recorder
 from monitor.pipeline.results import FrameResult, Summary
 from monitor.pipeline.watchdog import Beacon, Watchdog
 from monitor.scoring.cry import CryScorer
+from monitor.scoring.face_actions import FaceActionReader
 from monitor.scoring.scorer import Scorer
 from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
 from monitor.store.database import describe_url, open_database
@@ -148,8 +149,11 @@ class Session:
     def run(self, on_progress: Callable[[Summary, Snapshot], None] | None = None) -> list[Summary]:
         """Until every source has ended or `stop()`; then each channel is closed."""
         started = time.monotonic()
+        face = self.settings.face
+        reader = FaceActionReader(face, self.scorer.device, self.settings.scoring.batch_size) \
+            if face.landmarks else None
         self.loop = Loop(self.channels, self.scorer, self.beacon,
-                         self.settings.alarms.tick_interval_s, self._stop)
+                         self.settings.alarms.tick_interval_s, self._stop, reader)
         self.beacon.enter("starting")
         self.watchdog.start()
         try:

@@ -12,15 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from monitor.config import AlarmSettings, AudioSettings, MovementSettings
+from monitor.config import AlarmSettings, AudioSettings, FaceSettings, MovementSettings
 from monitor.errors import MonitorError
-from monitor.packets import FaceStatus
+from monitor.packets import FaceActions, FaceStatus
 from monitor.signal.book import AlarmBook
 from monitor.signal.clockwork import Bench, Clockwork, session_time
 from monitor.signal.cry import CryWindow
 from monitor.signal.crying import CryingAlarm
 from monitor.signal.cues import (STANDBY_REASON, CorroboratingCues, checked_movement, checked_unit,
                                  dated)
+from monitor.signal.face_rule import FaceStateRule
+from monitor.signal.face_state import FaceState
 from monitor.signal.fusion import Fusion
 from monitor.signal.modes import Modes
 from monitor.signal.pain_alarm import PainAlarm
@@ -34,7 +36,8 @@ class AlarmEngine:
     """One monitoring session's alarm state machine."""
 
     def __init__(self, settings: AlarmSettings, start_t: float = 0.0,
-                 audio: AudioSettings | None = None, movement: MovementSettings | None = None) -> None:
+                 audio: AudioSettings | None = None, movement: MovementSettings | None = None,
+                 face: FaceSettings | None = None) -> None:
         bench = self._bench = Bench(session_time(start_t), settings)
         self._watch = TechnicalWatch(settings)
         self._cues = CorroboratingCues(bench, audio or AudioSettings(), movement or MovementSettings())
@@ -43,8 +46,9 @@ class AlarmEngine:
         self._clock = Clockwork(bench)
         self._pain = PainAlarm(bench, self._book, self._modes, self._watch, self._clock.corroborating)
         self._crying = CryingAlarm(bench, self._book, self._modes, self._cues)
+        self._face = FaceStateRule(bench, self._book, self._pain, face)
         self._clock.parts = [  # the order in which they act at one instant
-            self._cues, self._pain, self._crying,
+            self._cues, self._pain, self._crying, self._face,
             Fusion(bench, self._book, self._modes, self._pain, self._crying),
             TechnicalAlarms(bench, self._book, self._modes, self._watch),
             self._modes, self._book,
@@ -92,11 +96,22 @@ class AlarmEngine:
             if not self._modes.in_standby:
                 self._cues.movement(now, m, reason)
 
+    def face_actions(self, t: float, actions: FaceActions) -> None:
+        """One face mesh reading of the tracked face (ALARMS.md "Face state")."""
+        with self._input(t):
+            if not self._modes.in_standby:
+                self._face.reading(actions)
+
+    def face_state(self) -> FaceState:
+        """The face state now (eyes, mouth, relaxed). Only reads."""
+        return self._face.state(self._bench.now)
+
     def subject_changed(self, t: float, detail: str) -> None:
         """The tracked face is now another person's: S and F restart, an onset is dropped."""
         with self._input(t):
             self._bench.emit(EventKind.SUBJECT, None, Transition.SUBJECT_CHANGED, detail=detail)
             self._pain.forget_face(subject_changed=True)
+            self._face.forget()
 
     def picture_ended(self, t: float, detail: str) -> None:
         """A file's picture is over while its sound goes on: no frame is missing (no CAMERA_LOST,
@@ -148,6 +163,7 @@ class AlarmEngine:
         with self._input(t):
             if self._modes.standby_start(user or "bedside"):
                 self._pain.forget_face()
+                self._face.forget()
 
     def standby_end(self, t: float, user: str = "bedside") -> None:
         with self._input(t):

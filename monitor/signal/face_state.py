@@ -158,9 +158,13 @@ class FaceStateTracker:
         return name_states(v.get("mouth_open"), v.get("eye_open"), v.get("brow"), covered,
                            self.settings)
 
+    def stands_until(self) -> float | None:
+        """When the last reading stops standing (the state turns unknown then)."""
+        return None if self._last_t is None else self._last_t + self.settings.hold_s
+
     def state(self, t: float) -> FaceState:
-        """The state at t: unknown once the last reading is older than `hold_s`."""
-        if self._last_t is None or t - self._last_t > self.settings.hold_s:
+        """The state at t: unknown from `hold_s` after the last reading."""
+        if self._last_t is None or t - self._last_t >= self.settings.hold_s - 1e-9:
             return FaceState(t, reason=NO_READING)
         if self._problem:
             return FaceState(t, reason=self._problem)

@@ -45,6 +45,7 @@ class PainAlarm(Part):
         self._run_cues: set[str] = set()  # cues seen since the face run in progress began
         self._cues_for: float | None = None  # that run's start
         self._subject_reset = False  # S unknown because the face is another person's
+        self.face_relaxed: Callable[[float], bool] = lambda now: False  # face_rule.py's, when wired
 
     # --- inputs -----------------------------------------------------------------------------
 
@@ -172,9 +173,15 @@ class PainAlarm(Part):
         self.raise_alarm(episode, priority, change.t, detail)
 
     def priority(self, episode: Episode) -> str:
-        """Medium when a cue beside the face corroborates, else the face-only setting; high at
-        once when T_high was held for D_high while the alarm stayed below medium."""
-        base = MEDIUM if episode.cues - {FACE} else FACE_ONLY[self.bench.settings.face_only_priority]
+        """Medium when a cue beside the face corroborates, else the face-only setting (none
+        while the face is relaxed, face_rule.py); high at once when T_high was held for D_high
+        while the alarm stayed below medium."""
+        if episode.cues - {FACE}:
+            base = MEDIUM
+        elif self.face_relaxed(self.bench.now):
+            return NO_SIGNAL
+        else:
+            base = FACE_ONLY[self.bench.settings.face_only_priority]
         return HIGH if base == MEDIUM and episode.high_reached else base
 
     def raise_alarm(self, episode: Episode, priority: str, t: float, detail: str) -> None:
