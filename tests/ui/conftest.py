@@ -76,7 +76,7 @@ def open_window(qtbot, settings):
 
     yield make
     for window in windows:
-        session = window.control.session
-        if session is not None and session.running:
+        worker = window.control.worker
+        if worker is not None and worker.running:
             window.stop_for_signal("teardown")
-            qtbot.waitUntil(lambda session=session: not session.running, timeout=15000)
+            qtbot.waitUntil(lambda worker=worker: not worker.running, timeout=15000)

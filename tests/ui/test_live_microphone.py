@@ -49,4 +49,5 @@ def test_the_window_shows_crying_from_the_microphone_and_alarms_when_it_goes(qtb
         qtbot.waitUntil(lambda: window.snapshot.cry_state == "no_microphone", timeout=10_000)
     finally:
         window.stop_for_signal("teardown")
-        qtbot.waitUntil(lambda: window.control.session is None or not window.control.session.running, timeout=30_000)
+        worker = window.control.worker
+        qtbot.waitUntil(lambda: worker is None or not worker.running, timeout=30_000)

@@ -67,8 +67,8 @@ def test_a_crashed_analysis_is_an_alarm_and_monitoring_restarts(qtbot, open_wind
     qtbot.waitUntil(lambda: window.state is State.CRASHED, timeout=60_000)
     tile = window.alarm_bar.tiles[0]
     assert tile.kind == PIPELINE_STALLED and tile.priority == HIGH and "crashed" in tile.detail
-    first = window.control.info.session_id if window.control.info else None
-    qtbot.waitUntil(lambda: window.control.info is not None and window.control.info.session_id != first
+    first = window.control.started.session_id if window.control.started else None
+    qtbot.waitUntil(lambda: window.control.started is not None and window.control.started.session_id != first
                     and window.control.crash is None, timeout=60_000)
     engine = open_database(window.settings.store.url)
     crashed = queries.get_session(engine, first)
@@ -77,7 +77,7 @@ def test_a_crashed_analysis_is_an_alarm_and_monitoring_restarts(qtbot, open_wind
                     timeout=10_000)
     [restart] = [a for a in queries.audit(engine) if a.action == "restarted_after_crash"]
     assert json.loads(restart.detail_json)["previous_session"] == first
-    assert restart.session_id == window.control.info.session_id
+    assert restart.session_id == window.control.started.session_id
 
 
 def test_the_crash_that_reaches_the_limit_closes_the_window_with_exit_1(qtbot, open_window,
@@ -99,9 +99,9 @@ def test_the_crash_that_reaches_the_limit_closes_the_window_with_exit_1(qtbot, o
     window = open_window(episode_clip, crashes_before_exit=1)
     qtbot.waitUntil(lambda: window.state is State.CLOSED and not window.isVisible(), timeout=60_000)
     assert window.control.exit_code == EXIT_CRASHED == 1
-    session = window.control.session
-    qtbot.waitUntil(lambda: not session.running, timeout=15_000)
-    session.ended.emit(None)  # once more, late: the window stays closed
+    worker = window.control.worker
+    qtbot.waitUntil(lambda: not worker.running, timeout=15_000)
+    worker.ended.emit(None)  # once more, late: the window stays closed
     assert window.state is State.CLOSED and not window.isVisible()
     crashed = queries.latest_session(open_database(window.settings.store.url))
     assert crashed.end_reason == "crashed"

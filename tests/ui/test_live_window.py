@@ -175,8 +175,9 @@ def test_unplugged_camera_raises_camera_lost_from_watchdog_ticks(qtbot, open_win
     monkeypatch.setattr(sources, "_open_capture", lambda target, settings: next(cameras, FakeCamera([])))
     no_microphone = settings.model_copy(update={"audio": AudioSettings(input="none")})
     window = open_window("camera:0", settings=no_microphone)  # this cot has a camera only
-    qtbot.waitUntil(lambda: window.control.info is not None and window.last_update is not None, timeout=120_000)
-    assert window.control.info.live and window.cues.row("CRY").word == "NO MICROPHONE"
+    qtbot.waitUntil(lambda: window.control.started is not None and window.last_update is not None,
+                    timeout=120_000)
+    assert window.control.started.live and window.cues.row("CRY").word == "NO MICROPHONE"
     qtbot.waitUntil(lambda: any(a.kind == CAMERA_LOST for a in window.snapshot.alarms), timeout=60_000)
     tile = next(t for t in window.alarm_bar.tiles if t.kind == CAMERA_LOST)
     assert tile.technical and tile.title == "!! CAMERA LOST" and "check the camera" in tile.detail
@@ -197,12 +198,13 @@ def test_a_bad_source_says_why_then_a_new_source_and_a_new_patient_restart_monit
 
     window.change_source(str(no_face_clip))
     qtbot.waitUntil(lambda: window.snapshot is not None and window.control.monitoring, timeout=120_000)
-    first = window.control.info.session_id
+    first = window.control.started.session_id
     encounter = window.control.encounter_id
     window.change_alarm_settings(AlarmSettings(t_on=0.7))
     assert window.marker_label.text()
     window.start_new_patient()  # a new encounter with default alarm settings
-    qtbot.waitUntil(lambda: window.control.info is not None and window.control.info.session_id != first, timeout=120_000)
+    qtbot.waitUntil(lambda: window.control.started is not None
+                    and window.control.started.session_id != first, timeout=120_000)
     assert window.control.encounter_id != encounter and window.settings.alarms == AlarmSettings()
     assert window.marker_label.text() == "" and window.trend.episode_spans() == []
     assert len(window.trend.getPlotItem().items) == 5  # S and C curves, three threshold lines survive
@@ -241,7 +243,7 @@ def test_reminders_and_procedure_end_sound_and_the_unlock_is_audited(qtbot, open
 
     window = open_window(no_face_clip, user="Anna")
     qtbot.waitUntil(lambda: window.snapshot is not None, timeout=120_000)
-    window.control.session.drained.emit([AlarmEvent(5.0, PAIN, MEDIUM, "reminder", episode=1),
+    window.control.worker.drained.emit([AlarmEvent(5.0, PAIN, MEDIUM, "reminder", episode=1),
                                  AlarmEvent(6.0, "MODE", None, "procedure_ended", detail="expired")], [])
     assert window.sound.names_played()[-2:] == ["reminder", "reminder"]
     assert window.last_event_label.text() == "0:06  procedure ended"
@@ -282,12 +284,13 @@ def test_a_new_patient_gets_the_units_settings_and_a_change_without_a_session_is
 
     window.change_source(str(no_face_clip))
     qtbot.waitUntil(lambda: window.state is State.MONITORING, timeout=120_000)
-    first = window.control.info.session_id
+    first = window.control.started.session_id
     assert from_stored(queries.get_session(engine, first).settings_json).alarms == edited
     window.start_new_patient()
-    qtbot.waitUntil(lambda: window.control.info is not None and window.control.info.session_id != first, timeout=120_000)
+    qtbot.waitUntil(lambda: window.control.started is not None
+                    and window.control.started.session_id != first, timeout=120_000)
     assert window.settings.alarms == unit.alarms
-    stored = from_stored(queries.get_session(engine, window.control.info.session_id).settings_json)
+    stored = from_stored(queries.get_session(engine, window.control.started.session_id).settings_json)
     assert stored.alarms == unit.alarms and stored.alarms.face_only_priority == "medium"
     marker = window.marker_label.text()  # the unit's values still differ from the code's: marked
     assert "face only priority medium" in marker and "alarm threshold 0.7" in marker

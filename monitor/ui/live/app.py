@@ -104,4 +104,4 @@ def run_window(settings: Settings, source: str, realtime: bool, options: WindowO
         sys.excepthook = previous_hook
     if window.control.exit_code == EXIT_BAD_INPUT:
         raise MonitorError(window.control.failure)
-    return window.control.exit_code  # 1 after repeated crashes or a fault: the supervisor restarts the process
+    return window.control.exit_code  # 1 after repeated crashes or a fault: the supervisor restarts

@@ -21,7 +21,7 @@ from monitor.signal.actions import ChangeAlarmSettings, UserAction
 from monitor.ui.live.lifecycle import (EXIT_CRASHED, Crash, Lifecycle, LoopWatch, RestartPolicy,
                                        State, Step, stall_limit)
 from monitor.ui.live.options import WindowOptions
-from monitor.ui.live.session import PipelineSession, SessionInfo, Update, audit_outside_session
+from monitor.ui.live.worker import PipelineWorker, StartedSession, Update, audit_outside_session
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class SessionControl(QObject):
 
     changed = pyqtSignal()  # the lifecycle moved
     starting = pyqtSignal()  # a session starts: nothing of the previous one is current
-    ready = pyqtSignal(object)  # SessionInfo: the session started
+    ready = pyqtSignal(object)  # StartedSession: the session started
     update = pyqtSignal(object)  # Update from the running session
     drained = pyqtSignal(object, object)  # list[AlarmEvent], list[EpisodeRecord]
     closed = pyqtSignal()  # CLOSED: the window may go away
@@ -50,8 +50,8 @@ class SessionControl(QObject):
         self.options = options
         self.user = options.user
         self.encounter_id = encounter_id or uuid.uuid4().hex[:12]
-        self.session: PipelineSession | None = None
-        self.info: SessionInfo | None = None
+        self.worker: PipelineWorker | None = None
+        self.started: StartedSession | None = None
         self.now: float | None = None  # the running session's latest time, for its audit entries
         self.lifecycle = Lifecycle()
         self.restarts = RestartPolicy(options.restart_after_crash_s, options.crashes_before_exit)
@@ -101,28 +101,28 @@ class SessionControl(QObject):
 
     def start(self) -> None:
         """Start monitoring `self.source` with `self.settings` on a worker thread."""
-        self.info, self.now = None, None
+        self.started, self.now = None, None
         self.failure, self._failure_code = "", 0
         self.loop_watch.forget()
-        session = PipelineSession(self.settings, self.source, self.realtime, self.encounter_id)
-        session.ready.connect(self._on_ready)
-        session.update.connect(self._on_update)
-        session.drained.connect(self._on_drained)
-        session.failed.connect(self._on_failed)
-        session.crashed.connect(self._on_crashed)
-        session.ended.connect(self._on_ended)
-        self.session = session
+        worker = PipelineWorker(self.settings, self.source, self.realtime, self.encounter_id)
+        worker.ready.connect(self._on_ready)
+        worker.update.connect(self._on_update)
+        worker.drained.connect(self._on_drained)
+        worker.failed.connect(self._on_failed)
+        worker.crashed.connect(self._on_crashed)
+        worker.ended.connect(self._on_ended)
+        self.worker = worker
         self.starting.emit()
-        session.start()
+        worker.start()
 
-    def _on_ready(self, info: SessionInfo) -> None:
-        if self.sender() is not self.session or self._next is not None or self.lifecycle.closing:
+    def _on_ready(self, started: StartedSession) -> None:
+        if self.sender() is not self.worker or self._next is not None or self.lifecycle.closing:
             return  # a session being stopped (for the next one, or the close) does not start watching
-        self.info = info
+        self.started = started
         self.loop_watch.pulse(time.monotonic())
-        log.info("session %d: %s on %s, model %s, log %s", info.session_id, info.source, info.device,
-                 info.model, info.database)
-        self.ready.emit(info)
+        log.info("session %d: %s on %s, model %s, log %s", started.session_id, started.source,
+                 started.device, started.model, started.database)
+        self.ready.emit(started)
         self._step(Step.READY)
         if self.crash is not None:
             self.audit("restarted_after_crash", crash=self.crash.reason,
@@ -131,7 +131,7 @@ class SessionControl(QObject):
         self._audit_self_test()
 
     def _on_update(self, update: Update) -> None:
-        if self.sender() is not self.session:
+        if self.sender() is not self.worker:
             return
         self.now = update.snapshot.t
         if update.from_loop:
@@ -142,11 +142,11 @@ class SessionControl(QObject):
         self.update.emit(update)
 
     def _on_drained(self, events: list, episodes: list) -> None:
-        if self.sender() is self.session:
+        if self.sender() is self.worker:
             self.drained.emit(events, episodes)
 
     def _on_failed(self, message: str, exit_code: int) -> None:
-        if self.sender() is not self.session:
+        if self.sender() is not self.worker:
             return
         self.failure, self._failure_code = message, exit_code
         log.error("monitoring: %s", message)
@@ -154,7 +154,7 @@ class SessionControl(QObject):
     def _on_crashed(self, message: str, session_id: int) -> None:
         """The analysis thread died (its session is closed `crashed`): an alarm at once, then
         RestartPolicy decides between a fresh session and exiting for the supervisor."""
-        if self.sender() is not self.session or self.lifecycle.closing:
+        if self.sender() is not self.worker or self.lifecycle.closing:
             return  # a crash while closing: its `ended` finishes the close
         log.error("session %d: the analysis crashed (%s)", session_id, message)
         self.crash = Crash(message, session_id)  # audited in the next session: this one's writer is gone
@@ -178,7 +178,7 @@ class SessionControl(QObject):
             self._start_next()
 
     def _on_ended(self, summary) -> None:
-        if self.sender() is not self.session:
+        if self.sender() is not self.worker:
             return
         if summary is not None:
             log.info("session %d ended: %s", summary.session_id, summary.end_reason)
@@ -205,11 +205,11 @@ class SessionControl(QObject):
 
     def command(self, action: UserAction, before_start: bool = False) -> bool:
         """Hand a user action to the running session's loop; False when none runs."""
-        return self.session is not None and self.session.command(action, before_start)
+        return self.worker is not None and self.worker.command(action, before_start)
 
     def audit(self, action: str, **detail) -> None:
         """Into the running session's record; with none running, into the audit log on its own."""
-        if self.session is None or not self.session.audit(action, self.user, self.now, **detail):
+        if self.worker is None or not self.worker.audit(action, self.user, self.now, **detail):
             self._audits.append(audit_outside_session(self.settings.store.url, action, self.user,
                                                       **detail))
 
@@ -219,7 +219,7 @@ class SessionControl(QObject):
         self._audit_self_test()
 
     def _audit_self_test(self) -> None:
-        if self._self_test is not None and self.info is not None:
+        if self._self_test is not None and self.started is not None:
             self.audit("self_test", **self._self_test)
             self._self_test = None
 
@@ -258,8 +258,8 @@ class SessionControl(QObject):
         """RESTARTING: the running session stops, then the next one starts (from `_on_ended`)."""
         self._next = (source, encounter_id, settings)
         self._step(Step.RESTART)
-        if self.session is not None and self.session.running:
-            self.session.stop()
+        if self.worker is not None and self.worker.running:
+            self.worker.stop()
         else:
             self._start_next()
 
@@ -280,10 +280,10 @@ class SessionControl(QObject):
     def _begin_close(self, cause: str) -> None:
         self._next, self.stop_cause = None, cause
         self._step(Step.CLOSE)
-        if self.session is None or not self.session.running:
+        if self.worker is None or not self.worker.running:
             self._finish_close()
             return
-        self.session.stop()
+        self.worker.stop()
         QTimer.singleShot(int(self.options.close_timeout_s * 1000), self._close_timed_out)
 
     def _close_timed_out(self) -> None:

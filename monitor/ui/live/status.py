@@ -14,7 +14,7 @@ from PyQt6.QtWidgets import QLabel
 from monitor.signal.records import HIGH, LOW, MEDIUM, Snapshot
 from monitor.ui.live import words
 from monitor.ui.live.alarmbar import SELF_TEST, Tile
-from monitor.ui.live.session import SessionInfo, Update
+from monitor.ui.live.worker import StartedSession, Update
 from monitor.ui.live.sound import AlarmSound
 
 RATE_WINDOW_S = 3.0
@@ -30,32 +30,32 @@ class StatusLine(QLabel):
         self.frames: deque[float] = deque()  # when each analysed frame was received
         self.ticks: deque[float] = deque()  # when the screen repainted
 
-    def show_state(self, heading: str, info: SessionInfo | None, update: Update | None,
+    def show_state(self, heading: str, started: StartedSession | None, update: Update | None,
                    sound: AlarmSound, ended: bool) -> None:
         """`heading`: what stands first while no session has started."""
         parts = []
-        if info is None:
+        if started is None:
             parts.append(heading)
         else:
             parts.append(f"{_rate(self.frames):.1f} fps analysed")
             if update is not None and update.latency_s is not None:
                 parts.append(f"latency {update.latency_s * 1000:.0f} ms")
-            parts.append(info.device)
-            parts.append(f"model {info.model}")
-            parts.append(f"camera: {_camera_text(info, update, ended)}")
+            parts.append(started.device)
+            parts.append(f"model {started.model}")
+            parts.append(f"camera: {_camera_text(started, update, ended)}")
             parts.append(f"database: {_store_text(update)}")
         parts.append("sound: on" if sound.available else f"SOUND UNAVAILABLE ({sound.why})")
         parts.append(f"screen {_rate(self.ticks):.0f} Hz")
         self.setText("   |   ".join(parts))
 
 
-def _camera_text(info: SessionInfo, update: Update | None, ended: bool) -> str:
+def _camera_text(started: StartedSession, update: Update | None, ended: bool) -> str:
     if ended:
         return "closed"
     if update is None:
         return "waiting"
     camera = update.camera
-    if not info.live:
+    if not started.live:
         return "file (analysis)"
     if not camera.connected:
         return f"LOST, reconnecting (try {camera.reconnects})"

@@ -32,7 +32,7 @@ from monitor.ui.live.dialogs import ProcedureDialog, SettingsDialog, SourceDialo
 from monitor.ui.live.gauge import Gauge
 from monitor.ui.live.lifecycle import State, Step
 from monitor.ui.live.options import WindowOptions
-from monitor.ui.live.session import SessionInfo, Update
+from monitor.ui.live.worker import StartedSession, Update
 from monitor.ui.live.sound import AlarmSound
 from monitor.ui.live.status import SelfTest, StatusLine
 from monitor.ui.live.trend import TrendStrip
@@ -203,9 +203,9 @@ class LiveWindow(QMainWindow):
         self._apply_settings()
         self._refresh_state()
 
-    def _on_ready(self, info: SessionInfo) -> None:
-        self.clock = words.SessionTime(info.origin)
-        self.source_label.setText(f"   {info.source}")
+    def _on_ready(self, started: StartedSession) -> None:
+        self.clock = words.SessionTime(started.origin)
+        self.source_label.setText(f"   {started.source}")
 
     def _on_update(self, update: Update) -> None:
         self.snapshot, self.last_update = update.snapshot, update
@@ -468,5 +468,5 @@ class LiveWindow(QMainWindow):
 
     def _refresh_status(self) -> None:
         heading = "not monitoring" if self.ended else self.state.value
-        self.status_label.show_state(heading, self.control.info, self.last_update, self.sound,
+        self.status_label.show_state(heading, self.control.started, self.last_update, self.sound,
                                      self.ended)

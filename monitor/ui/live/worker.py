@@ -37,8 +37,9 @@ EXIT_FAULT = 1  # a session that failed to start for a reason other than bad inp
 
 
 @dataclass(frozen=True)
-class SessionInfo:
-    """What the status line and the time labels need once the session has started."""
+class StartedSession:
+    """What the window started: the `monitoring_session` row and what produces it, as the status
+    line and the time labels need it."""
 
     session_id: int
     source: str
@@ -72,10 +73,10 @@ def to_qimage(image: np.ndarray) -> QImage:
     return QImage(image.data, width, height, image.strides[0], QImage.Format.Format_BGR888).copy()
 
 
-class PipelineSession(QObject):
-    """One monitoring session (`Monitor`) run on a worker thread."""
+class PipelineWorker(QObject):
+    """Runs one monitoring session (`Monitor`, one source) on its own thread for the window."""
 
-    ready = pyqtSignal(object)  # SessionInfo
+    ready = pyqtSignal(object)  # StartedSession
     update = pyqtSignal(object)  # Update
     drained = pyqtSignal(object, object)  # list[AlarmEvent], list[EpisodeRecord]
     ended = pyqtSignal(object)  # Summary, or None when it never started
@@ -164,7 +165,7 @@ class PipelineSession(QObject):
                 monitor.stop()
         live = monitor.source.live
         origin = monitor.session.clock.origin_utc if live else None  # the one session clock
-        self.ready.emit(SessionInfo(monitor.session_id, monitor.source.description, live,
+        self.ready.emit(StartedSession(monitor.session_id, monitor.source.description, live,
                                     monitor.scorer.device_description, monitor.scorer.name,
                                     monitor.database_description, origin))
         try:
