@@ -126,6 +126,7 @@ def test_a_disk_that_fills_up_mid_run_exits_1_and_keeps_the_rows_for_the_next_st
     assert lost, out
     assert "full" in lost.group(2)
     assert int(lost.group(1)) > 0 and Path(lost.group(3)).exists()
+    assert Path(lost.group(3)).stat().st_mode & 0o777 == 0o600  # patient data: private
     assert "painmon: fault:" in err and "not written" in err
 
     # space comes back: the next start on this record writes what the last one kept
