@@ -16,6 +16,7 @@ from monitor.signal.clockwork import Bench, Part
 from monitor.signal.cry import CryCue, CryReading, CryState, CryWindow
 from monitor.signal.movement import MAX_SPAN_S, MovementCue, MovementSmoother, MovementState
 from monitor.signal.timing import EPS, is_due
+from monitor.signal.whose_cry import WhoseCry
 
 FACE, CRY, MOVEMENT = "face", "cry", "movement"
 CUE_ORDER = (FACE, CRY, MOVEMENT)  # a new corroborating cue adds its name here
@@ -42,6 +43,7 @@ class CorroboratingCues(Part):
         self._absent_reason = NO_MICROPHONE_REASON
         self.last_window: float | None = None
         self._moving_until: float | None = None  # M corroborates until then (see movement())
+        self.whose: WhoseCry | None = None  # says when a cry heard is another infant's
 
     # --- the clockwork ----------------------------------------------------------------------
 
@@ -98,7 +100,8 @@ class CorroboratingCues(Part):
     # --- readings ---------------------------------------------------------------------------
 
     def cry_at(self, now: float) -> CryReading:
-        return self.cry.at(now)
+        """The cry cue at `now`; crying while this infant's face is calm reads NEARBY."""
+        return self._whose_reading(self.cry.at(now), now)
 
     def cry_reading(self, now: float) -> CryReading:
         """The cry cue at `now` for the screen; only reads (a stale reading is forgotten at its
@@ -106,7 +109,12 @@ class CorroboratingCues(Part):
         if is_due(self.cry.stale_at(), now):
             return CryReading(t=now, state=CryState.NO_MICROPHONE,
                               reason=f"no sound for {self.cry.settings.lost_after_s:g} s")
-        return self.cry.at(now)
+        return self._whose_reading(self.cry.at(now), now)
+
+    def _whose_reading(self, reading: CryReading, now: float) -> CryReading:
+        if reading.state is CryState.CRYING and self.whose is not None and self.whose.nearby(now):
+            return replace(reading, state=CryState.NEARBY)
+        return reading
 
     def movement_at(self, now: float) -> MovementCue:
         return self.motion.at(now)

@@ -30,6 +30,7 @@ from monitor.signal.records import (ALARM_KINDS, REPORTED_KINDS, AlarmEvent, Epi
                                     EventKind, Snapshot, Transition)
 from monitor.signal.technical import TechnicalWatch
 from monitor.signal.technical_alarms import TechnicalAlarms
+from monitor.signal.whose_cry import WhoseCry, mouth_of
 
 
 class AlarmEngine:
@@ -47,8 +48,10 @@ class AlarmEngine:
         self._pain = PainAlarm(bench, self._book, self._modes, self._watch, self._clock.corroborating)
         self._crying = CryingAlarm(bench, self._book, self._modes, self._cues)
         self._face = FaceStateRule(bench, self._book, self._pain, face)
+        self._whose = WhoseCry(bench, audio or AudioSettings())
+        self._whose.hear(self._cues)
         self._clock.parts = [  # the order in which they act at one instant
-            self._cues, self._pain, self._crying, self._face,
+            self._cues, self._whose, self._pain, self._crying, self._face,
             Fusion(bench, self._book, self._modes, self._pain, self._crying),
             TechnicalAlarms(bench, self._book, self._modes, self._watch),
             self._modes, self._book,
@@ -68,6 +71,7 @@ class AlarmEngine:
             self._watch.frame(now, status)
             if not self._modes.in_standby:
                 self._pain.frame(p)
+                self._whose.frame(now, status, p, mouth_of(self._face.state(now)))
 
     def feed_s(self, t: float, s: float | None) -> None:
         """S given directly (tests, replays); it holds until the next feed. None = unknown."""
@@ -112,6 +116,7 @@ class AlarmEngine:
             self._bench.emit(EventKind.SUBJECT, None, Transition.SUBJECT_CHANGED, detail=detail)
             self._pain.forget_face(subject_changed=True)
             self._face.forget()
+            self._whose.forget()
 
     def picture_ended(self, t: float, detail: str) -> None:
         """A file's picture is over while its sound goes on: no frame is missing (no CAMERA_LOST,

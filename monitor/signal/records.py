@@ -30,6 +30,7 @@ class EventKind(StrEnum):
     SETTINGS = "SETTINGS"
     SUBJECT = "SUBJECT"
     ACTION = "ACTION"
+    CUE = "CUE"  # a cue's reading that changes what it means (a cry heard is another infant's)
 
 
 class Priority(StrEnum):
@@ -68,6 +69,8 @@ class Transition(StrEnum):
     SETTINGS_CHANGED = "settings_changed"
     SUBJECT_CHANGED = "subject_changed"
     PICTURE_ENDED = "picture_ended"  # a file's video track ended before its sound
+    CRY_NEARBY = "cry_nearby"  # a cry is heard while this infant's face is calm (whose_cry.py)
+    CRY_NEARBY_ENDED = "cry_nearby_ended"
     FAILED = "failed"
 
 
