@@ -203,6 +203,7 @@ class AlarmEngine:
             c=cry.c_smooth, cry_state=cry.state.value, cry_reason=cry.reason,
             m=motion.value, movement_state=motion.state.value,
             movement_reason=STANDBY_REASON if modes.in_standby else motion.reason,
+            **self._face.view(now),
         )
 
     def drain(self) -> tuple[list[AlarmEvent], list[EpisodeRecord]]:

@@ -40,6 +40,13 @@ class FaceStateRule(Part):
     def state(self, now: float) -> FaceState:
         return self.tracker.state(now)
 
+    def view(self, now: float) -> dict:
+        """The snapshot's face-state fields; all None before the first reading. Only reads."""
+        if not self.tracker.ever_read:
+            return dict(face_state=None, eyes_state=None, mouth_state=None)
+        state = self.tracker.state(now)
+        return dict(face_state=state.label, eyes_state=state.eyes.value, mouth_state=state.mouth.value)
+
     def relaxed(self, now: float) -> bool:
         return self.tracker.state(now).relaxed
 

@@ -118,6 +118,7 @@ class FaceStateTracker:
 
     def __init__(self, settings: FaceSettings | None = None) -> None:
         self.settings = settings or FaceSettings()
+        self.ever_read = False  # a reading arrived in this session (a replay without any: False)
         self.clear()
 
     def clear(self) -> None:
@@ -132,7 +133,7 @@ class FaceStateTracker:
     def add(self, t: float, actions: FaceActions) -> None:
         """One reading of the mesh at time t (non-decreasing)."""
         gap = None if self._last_t is None else t - self._last_t
-        self._last_t = t
+        self._last_t, self.ever_read = t, True
         if actions.fit_problem:
             self._values, self._problem, self._relaxed_since = {}, actions.fit_problem, None
             return

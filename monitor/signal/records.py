@@ -186,3 +186,7 @@ class Snapshot:
     m: float | None = None  # movement cue M; None when unknown
     movement_state: str = "unknown"  # monitor.signal.movement.MovementState
     movement_reason: str = ""  # why unknown (camera moving, picture changing, no picture)
+    # The face state (face_state.py), None until the face mesh gave a reading in this session
+    face_state: str | None = None  # in words: "eyes squeezed, mouth open", "eyes closed, relaxed"
+    eyes_state: str | None = None  # monitor.signal.face_state.EyeState
+    mouth_state: str | None = None  # monitor.signal.face_state.MouthState

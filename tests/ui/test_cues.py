@@ -72,6 +72,15 @@ def test_unknown_movement_and_face_say_why(panel):
     assert panel.row("CRY").detail == "monitoring has ended"
 
 
+def test_the_face_row_names_the_facial_actions_it_sees(panel):
+    """The face mesh's words beside the expression score (issue 23); none before a reading."""
+    assert "eyes" not in panel.row("FACE").detail
+    for words in ("eyes squeezed, mouth open", "eyes closed, relaxed", "mouth covered"):
+        panel.set_snapshot(snapshot(face_state=words, eyes_state="closed", mouth_state="closed"))
+        assert panel.text("FACE") == f"FACE: PAIN (expression S 0.72; {words})"
+    panel.grab()
+
+
 def test_pain_tile_names_its_cues_and_crying_is_a_patient_alarm():
     def state(kind, episode=None):
         return AlarmState(kind, MEDIUM, True, False, False, True, None, 40.0, episode, "")

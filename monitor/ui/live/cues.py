@@ -60,7 +60,10 @@ def face_row(snapshot: Snapshot) -> CueRow:
     if snapshot.s is None:
         return CueRow("FACE", "UNKNOWN", words.unknown_reason(snapshot.s_reason), style.UNKNOWN)
     band = snapshot.s_band if snapshot.s_band is not None else 0
-    return CueRow("FACE", (snapshot.s_label or "").upper(), f"expression S {snapshot.s:.2f}",
+    detail = f"expression S {snapshot.s:.2f}"
+    if snapshot.face_state is not None:  # the face mesh's words: "eyes closed, relaxed", ...
+        detail = f"{detail}; {snapshot.face_state}"
+    return CueRow("FACE", (snapshot.s_label or "").upper(), detail,
                   style.BAND_COLOUR[band], bar=snapshot.s)
 
 

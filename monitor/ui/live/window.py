@@ -77,6 +77,11 @@ class LiveWindow(QMainWindow):
         return self.control.settings
 
     @property
+    def user(self) -> str:
+        """The shift user: recorded with every action and audit entry."""
+        return self.control.user
+
+    @property
     def state(self) -> State:
         return self.control.state
 
@@ -266,10 +271,6 @@ class LiveWindow(QMainWindow):
         return ok
 
     # --- user actions ------------------------------------------------------------------------
-
-    @property
-    def user(self) -> str:
-        return self.control.user
 
     def acknowledge(self) -> None:
         self._command(actions.Acknowledge(self.user))
