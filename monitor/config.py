@@ -237,8 +237,8 @@ class FaceSettings(_Section):
                            description="fit the mesh at most this often per face (0: every frame)")
     min_p: float = Field(
         0.3, ge=0.0, le=1.0,
-        description="fit only faces whose expression score reaches this, or while a cry is heard: "
-                    "below it no face run can start, and the mesh costs more than the face CNN")
+        description="fit only faces whose expression score reaches this: below it no face run "
+                    "can start, and the mesh costs more than the face CNN")
     tau_s: float = Field(1.0, ge=0.1, le=10.0, description="smoothing of the geometry")
     hold_s: float = Field(1.0, ge=0.2, le=5.0,
                           description="a reading stands this long; then the face state is unknown")
