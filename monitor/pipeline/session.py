@@ -35,7 +35,7 @@ from monitor.scoring.face_actions import FaceActionReader
 from monitor.scoring.scorer import Scorer
 from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
 from monitor.store.database import describe_url, open_database
-from monitor.store.lease import InstanceLease, lease_dir, note_unwritten_close
+from monitor.store.lease import InstanceLease, note_unwritten_close
 from monitor.store.recovery import close_crashed_sessions
 from monitor.store.kept import keep, write_kept
 from monitor.store.writer import StoreHealth, StoreWriter
@@ -100,7 +100,7 @@ class Session:
             database = open_database(settings.store.url)
             writer = StoreWriter(database, settings.store)
             monitor_id = socket.gethostname()
-            self.lease.hold(lease_dir(str(database.url)))  # seen by every process using it
+            self.lease.hold_for(database)  # seen by every process using the database
             write_kept(database)  # rows an earlier run could not write, its end with them
             recovered = close_crashed_sessions(database, monitor_id)  # a killed process's rows
             session_id = writer.open_session(

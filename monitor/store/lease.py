@@ -5,9 +5,10 @@ drops the lock when the process dies, however it dies (SIGKILL, power cut). A se
 the instance that writes it, so start-up recovery closes `crashed` only the sessions whose
 instance's lock can be taken, never those of a second `painmon` running beside this one.
 
-The leases of a SQLite record lie beside its file (`painmon.db.leases/`), where every process
-that uses the file looks, whatever its OS user or state folder; a server database's lie in this
-computer's state folder (recovery only touches this computer's sessions).
+Every process that uses a database sees its leases, whatever its OS user or state folder: for a
+SQLite record they lie beside its file (`painmon.db.leases/`); in PostgreSQL they are session
+advisory locks, held by a connection of the process (the server drops them when it dies or its
+connection breaks); other databases fall back to this user's state folder.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import make_url
+from sqlalchemy import Connection, Engine, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitor import paths
 from monitor.errors import MonitorError
@@ -30,6 +32,15 @@ log = logging.getLogger(__name__)
 
 LEASES_SUFFIX = ".leases"
 MEMORY_DATABASES = (None, "", ":memory:")
+
+
+def _advisory_key(instance_id: str) -> int:
+    """The instance's PostgreSQL advisory lock: 60 bits of its id (a positive bigint)."""
+    return int(instance_id[:15], 16)
+
+
+def _advisory(engine: Engine) -> bool:
+    return engine.url.get_backend_name() == "postgresql"
 
 
 def lease_dir(database: str | None = None) -> Path:
@@ -50,6 +61,20 @@ class InstanceLease:
     def __init__(self) -> None:
         self.instance_id = uuid.uuid4().hex
         self._held: dict[Path, int] = {}
+        self._connections: dict[str, Connection] = {}  # database URL -> the lock's connection
+
+    def hold_for(self, engine: Engine) -> None:
+        """Take this instance's lease where every process using `engine`'s database looks."""
+        if not _advisory(engine):
+            self.hold(lease_dir(str(engine.url)))
+            return
+        url = str(engine.url)
+        if url in self._connections:
+            return
+        conn = engine.connect()
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _advisory_key(self.instance_id)})
+        conn.commit()  # the lock is the session's: it outlives the transaction
+        self._connections[url] = conn
 
     def hold(self, folder: Path) -> None:
         """Take this instance's lock in `folder` too (once per folder)."""
@@ -68,10 +93,33 @@ class InstanceLease:
         self._held[folder] = fd
 
     def release(self) -> None:
+        connections, self._connections = self._connections, {}
+        key = {"key": _advisory_key(self.instance_id)}
+        for conn in connections.values():
+            try:  # at once (a closed connection's lock goes only when the server's backend ends)
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+                conn.commit()
+            except SQLAlchemyError as exc:
+                log.warning("could not give back the lease in the database: %s", exc)
+            conn.invalidate()  # really closed, never pooled with a lock it might still hold
+            conn.close()
         held, self._held = self._held, {}
         for folder, fd in held.items():
             (folder / f"{self.instance_id}.lock").unlink(missing_ok=True)
             os.close(fd)  # closing the descriptor drops the lock
+
+
+def is_alive_for(instance_id: str, engine: Engine) -> bool:
+    """Whether the process that wrote with `instance_id` into `engine`'s database still runs."""
+    if not _advisory(engine):
+        return is_alive(instance_id, lease_dir(str(engine.url)))
+    key = {"key": _advisory_key(instance_id)}
+    with engine.connect() as conn:
+        free = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar()
+        if free:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+        conn.commit()
+    return not free
 
 
 def is_alive(instance_id: str, folder: Path | None = None) -> bool:

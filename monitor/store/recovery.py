@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.store.database import explain
-from monitor.store.lease import close_notes, is_alive, lease_dir
+from monitor.store.lease import close_notes, is_alive_for
 from monitor.store.schema import (
     AUDIT,
     EPISODE,
@@ -70,7 +70,6 @@ def _apply_close_notes(engine: Engine) -> None:
 def _close(engine: Engine, monitor_id: str) -> list[int]:
     _apply_close_notes(engine)
     url = str(engine.url)
-    leases = lease_dir(url)
     closed = []
     with engine.begin() as conn:
         orphans = conn.execute(
@@ -78,7 +77,7 @@ def _close(engine: Engine, monitor_id: str) -> list[int]:
             .where((SESSION.c.monitor_id == monitor_id) & SESSION.c.ended_at.is_(None))
         ).all()
         for session_id, started_at, heartbeat_at, instance_id in orphans:
-            if (url, session_id) in OPENED_HERE or (instance_id and is_alive(instance_id, leases)):
+            if (url, session_id) in OPENED_HERE or (instance_id and is_alive_for(instance_id, engine)):
                 continue
             of_session = SAMPLE.c.session_id == session_id
             last_t, frames, scored = conn.execute(
