@@ -69,7 +69,8 @@ def run_bench(settings: Settings, source: str, sources: int = 1, realtime: bool 
     latencies = np.array([x for ch in session.channels for x in ch.latencies]) * 1000
     totals = session.loop.stages.total
     stages = {name: 1000 * totals.get(name, 0.0) / max(frames, 1)
-              for name in ("decode", "detect", "score", "movement", "audio", "signal+store")}
+              for name in ("decode", "detect", "score", "landmarks", "movement", "audio",
+                           "signal+store")}
     result: dict[str, Any] = {
         "source": source, "sources": sources, "realtime": realtime,
         "device": scorer.device_description,
