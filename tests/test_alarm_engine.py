@@ -445,6 +445,20 @@ def test_storage_failing_after_its_delay_and_medium_past_half_buffer():
     assert alarm(eng.snapshot(), "STORAGE_FAILING") is None
 
 
+def test_a_full_disk_is_storage_failing_at_once():
+    # issue #24 item 3: a locked database gets storage_failing_after_s to pass; a full disk does not pass
+    eng = AlarmEngine(DEFAULTS)
+    eng.technical(0, "STORAGE_FAILING", True, "database or disk is full")
+    eng.technical(0, "STORAGE_FULL", True)
+    assert alarm(eng.snapshot(), "STORAGE_FAILING").priority == "low"
+    eng.technical(2, "STORAGE_FULL", False)
+    eng.technical(2, "STORAGE_FAILING", False)
+    assert alarm(eng.snapshot(), "STORAGE_FAILING") is None
+    events, _ = eng.drain()
+    assert [(e.t, e.transition) for e in events if e.kind == "STORAGE_FAILING"] == [
+        (0.0, "raised"), (2.0, "cleared")]
+
+
 def test_pipeline_and_model_reports_are_medium_and_acknowledged_per_kind():
     eng = raised_pain()
     eng.technical(11, "MODEL_ERROR", True, "NaN output")

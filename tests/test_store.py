@@ -279,6 +279,7 @@ def test_failing_database_buffers_and_loses_nothing(engine: Engine, db_path: Pat
             health = writer.health()
             assert (health.buffered, health.dropped, health.written) == (23, 0, 0)
             assert health.last_error
+            assert health.disk_full == (failure is disk_full), "only a full disk is said to be full"
         wait_for(lambda: writer.health().buffered == 0, "the buffer to drain")
         health = writer.health()
         assert (health.failing_since, health.dropped, health.written) == (None, 0, 23)

@@ -30,9 +30,9 @@ from monitor.signal.actions import UserAction
 from monitor.signal.cry import CryState, CryWindow
 from monitor.signal.engine import AlarmEngine
 from monitor.signal.records import (CAMERA_LOST, MICROPHONE_LOST, MODEL_ERROR, PIPELINE_STALLED,
-                                    STORAGE_BUFFER_HALF,
-                                    STORAGE_FAILING, AlarmEvent, EpisodeRecord, EventKind,
-                                    Priority, Snapshot, Transition)
+                                    STORAGE_BUFFER_HALF, STORAGE_FAILING, STORAGE_FULL,
+                                    AlarmEvent, EpisodeRecord, EventKind, Priority, Snapshot,
+                                    Transition)
 from monitor.store.rows import EventRow
 from monitor.store.schema import SessionEnd
 from monitor.store.trace import UNKNOWN_M
@@ -188,7 +188,7 @@ class Channel:
             snapshot = self.engine.snapshot()
             self._file_t = max(self._file_t, packet.t)
             self._count(packet.t, status, snapshot)
-            self.recorder.frame(packet.t, status, p, m, snapshot)
+            self.recorder.frame(packet.t, status, p, m, snapshot, actions)
             self._drain()
         latency = self.clock.now() - packet.t if self.live else time.perf_counter() - self._read_at
         self.latencies.append(latency)
@@ -275,6 +275,7 @@ class Channel:
                                   health.last_error or "")
             self.engine.technical(now, STORAGE_BUFFER_HALF,
                                   health.buffered > self.settings.store.queue_size // 2)
+            self.engine.technical(now, STORAGE_FULL, health.disk_full)
             self.recorder.heartbeat(now)
             self._drain()
 

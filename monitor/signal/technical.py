@@ -3,7 +3,9 @@
 The engine's own watchdog sees frame times against ticks (CAMERA_LOST with no frames); the other
 stages report what only they can see (frozen image, silent microphone, stalled frame, model
 failure, refused writes) once their own thresholds (frozen_after_s, stalled_after_s) are passed. Refused writes become
-STORAGE_FAILING here after storage_failing_after_s, because the store reports its state at once.
+STORAGE_FAILING here after storage_failing_after_s, because the store reports its state at once
+(a database locked for a moment is no alarm); a full disk does not pass by itself, so it is
+STORAGE_FAILING at once.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from monitor.config import AlarmSettings
 from monitor.packets import FaceStatus
 from monitor.signal.records import (CAMERA_LOST, LOW, MEDIUM, MICROPHONE_LOST, MODEL_ERROR, NO_FACE,
                                     PIPELINE_STALLED, POOR_SIGNAL, STORAGE_BUFFER_HALF,
-                                    STORAGE_FAILING)
+                                    STORAGE_FAILING, STORAGE_FULL)
 from monitor.signal.timing import EPS, earliest
 
 
@@ -85,7 +87,7 @@ class TechnicalWatch:
             if kind in self._reports:
                 held[kind] = MEDIUM
         storage = self._reports.get(STORAGE_FAILING)
-        if storage is not None and now >= storage[0] + cfg.storage_failing_after_s - EPS:
+        if storage is not None and now >= self._storage_due(storage[0]) - EPS:
             held[STORAGE_FAILING] = MEDIUM if STORAGE_BUFFER_HALF in self._reports else LOW
         if monitoring and self.armed and not lost and not self.picture_ended:
             if now >= self._face_ref + cfg.no_face_after_s - EPS:
@@ -100,10 +102,14 @@ class TechnicalWatch:
         candidates: list[float | None] = []
         storage = self._reports.get(STORAGE_FAILING)
         if storage is not None:
-            candidates.append(storage[0] + cfg.storage_failing_after_s)
+            candidates.append(self._storage_due(storage[0]))
         if self.armed and not self.picture_ended and not self.camera_lost(now):
             candidates.append(self._last_frame + cfg.camera_lost_after_s)
             if monitoring:
                 candidates += [self._face_ref + cfg.no_face_after_s,
                                self._scored_ref + cfg.poor_signal_after_s]
         return earliest(*(d for d in candidates if d > now + EPS))
+
+    def _storage_due(self, since: float) -> float:
+        """When refused writes since `since` become STORAGE_FAILING: at once on a full disk."""
+        return since if STORAGE_FULL in self._reports else since + self.settings.storage_failing_after_s

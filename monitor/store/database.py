@@ -6,8 +6,10 @@ database, a database from a newer version) becomes a one-line MonitorError sayin
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 from typing import Any
@@ -52,6 +54,19 @@ def explain(exc: BaseException) -> str:
     reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
     hint = next((text for key, text in HINTS.items() if key in reason.lower()), None)
     return f"{reason}; {hint}" if hint else reason
+
+
+POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether the database refused a write for want of disk space (it will not pass by itself)."""
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return True
+    if getattr(orig, "sqlstate", None) == POSTGRES_DISK_FULL:
+        return True
+    return isinstance(orig, OSError) and orig.errno == errno.ENOSPC
 
 
 def open_database(url: str | None = None, create: bool = True, reading: bool = False) -> Engine:

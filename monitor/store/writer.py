@@ -29,7 +29,7 @@ from sqlalchemy.exc import (
 
 from monitor.config import StoreSettings
 from monitor.errors import MonitorError
-from monitor.store.database import explain
+from monitor.store.database import explain, is_disk_full
 from monitor.store.recovery import OPENED_HERE
 from monitor.store.rows import AuditRow, EpisodeRow, EventRow, SampleRow, TraceRow
 from monitor.store.schema import (
@@ -64,6 +64,7 @@ class StoreHealth:
     rejected: int  # rows the database refused for their content (logged), not retried
     written: int
     last_error: str | None
+    disk_full: bool = False  # the last refusal was for want of disk space: no point waiting
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,6 +144,7 @@ class StoreWriter:
         self._buffered = self._dropped = self._rejected = self._written = 0
         self._failing_since: float | None = None
         self._last_error: str | None = None
+        self._disk_full = False
         self._pending: list[_Item] = []  # writer thread only: taken from _incoming, not yet written
         self._failures = 0
         self._deadline = float("inf")
@@ -219,7 +221,7 @@ class StoreWriter:
             return StoreHealth(
                 failing_since=self._failing_since, buffered=self._buffered,
                 capacity=self._capacity, dropped=self._dropped, rejected=self._rejected,
-                written=self._written, last_error=self._last_error,
+                written=self._written, last_error=self._last_error, disk_full=self._disk_full,
             )
 
     def unwritten_closes(self) -> dict[int, dict[str, Any]]:
@@ -337,6 +339,7 @@ class StoreWriter:
                 log.warning("database refuses writes (%s); buffering %d rows", reason,
                             self._buffered)
             self._last_error = reason
+            self._disk_full = is_disk_full(exc)
         self._failures += 1
         return False
 
@@ -349,6 +352,7 @@ class StoreWriter:
                          time.monotonic() - self._failing_since)
             self._failing_since = None
             self._last_error = None
+            self._disk_full = False
             for slots, written in ((self._heartbeats, beats), (self._closes, closes)):
                 for session_id, value in written.items():
                     if slots.get(session_id) is value:  # not replaced by a newer one meanwhile

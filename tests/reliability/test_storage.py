@@ -103,7 +103,10 @@ def stored_count(db: Path, sql: str) -> int:
 
 
 def test_a_disk_that_fills_up_mid_run_exits_1_and_keeps_the_rows_for_the_next_start(
-        small_disk: Path, crying_clip: Path, capsys):
+        small_disk: Path, crying_clip: Path, capsys, monkeypatch):
+    # A locked database gets a minute to pass here; a full disk does not pass: STORAGE_FAILING
+    # must not wait for that minute (the clip is over well before it).
+    monkeypatch.setenv("PAINMON_ALARMS__STORAGE_FAILING_AFTER_S", "60")
     db = small_disk / "ward.db"
     url = f"sqlite:///{db}"
     filled: list[int] = []
@@ -141,6 +144,8 @@ def test_a_disk_that_fills_up_mid_run_exits_1_and_keeps_the_rows_for_the_next_st
         assert seconds == list(range(seconds[-1] + 1)), "a second is missing"
         assert sum(s.frames for s in samples) == frames
         assert len(queries.episodes(engine, 1)) == 1  # the clip cries throughout: one episode
+        storage = [e.transition for e in queries.events(engine, 1) if e.kind == "STORAGE_FAILING"]
+        assert storage[:1] == ["raised"], "a full disk is an alarm at once"
     finally:
         engine.dispose()
     assert not Path(lost.group(3)).exists(), "kept rows are removed once written"
