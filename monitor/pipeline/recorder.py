@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
-from monitor.packets import FaceStatus
+from monitor.packets import FaceActions, FaceStatus
 from monitor.pipeline.clock import SessionClock
 from monitor.pipeline.seconds import Cues, SecondAggregator, TraceBuffer
 from monitor.signal.cry import CryWindow
@@ -36,8 +36,8 @@ class Recorder:
         return self._clock.utc(t) if self._live else datetime.now(timezone.utc)
 
     def frame(self, t: float, status: FaceStatus, p: float | None, m: float | None,
-              snapshot: Snapshot) -> None:
-        for row in self._seconds.add(t, status, p, _cues(snapshot)):
+              snapshot: Snapshot, actions: FaceActions | None = None) -> None:
+        for row in self._seconds.add(t, status, p, _cues(snapshot), actions):
             self.writer.add_sample(row)
         span = self._trace.add(t, (t, status, p, m))
         if span:
@@ -91,4 +91,4 @@ class Recorder:
 
 
 def _cues(snapshot: Snapshot) -> Cues:
-    return Cues(snapshot.s, snapshot.f, snapshot.c, snapshot.m)
+    return Cues(snapshot.s, snapshot.f, snapshot.c, snapshot.m, snapshot.face_state)

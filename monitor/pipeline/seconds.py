@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from monitor.packets import FaceStatus
+from monitor.packets import FaceActions, FaceStatus
 from monitor.store.rows import SampleRow
 
 # A jump of the clock longer than this (a file's damaged time stamp) is not filled with a row for
@@ -22,9 +22,12 @@ class _Second:
     poor: int = 0
     p_sum: float = 0.0
     p_max: float | None = None
+    actions: FaceActions | None = None  # the second's last trusted face mesh reading
 
-    def add(self, status: FaceStatus, p: float | None) -> None:
+    def add(self, status: FaceStatus, p: float | None, actions: FaceActions | None = None) -> None:
         self.frames += 1
+        if actions is not None and not actions.fit_problem:
+            self.actions = actions
         if status is FaceStatus.SCORED and p is not None:
             self.scored += 1
             self.p_sum += p
@@ -39,7 +42,15 @@ class _Second:
             t=float(self.t), s=cues.s, f=cues.f, frames=self.frames, frames_scored=self.scored,
             frames_no_face=self.no_face, frames_poor_quality=self.poor,
             p_mean=self.p_sum / self.scored if self.scored else None, p_max=self.p_max,
-            c=cues.c, cry_max=cry_max, m=cues.m)
+            c=cues.c, cry_max=cry_max, m=cues.m, face_state=cues.face_state,
+            **_action_values(self.actions))
+
+
+def _action_values(actions: FaceActions | None) -> dict:
+    if actions is None:
+        return {}
+    return dict(mouth_open=actions.mouth_open, eye_open=actions.eye_open, brow=actions.brow,
+                mouth_covered=actions.covered)
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,7 @@ class Cues:
     f: float | None = None
     c: float | None = None
     m: float | None = None
+    face_state: str | None = None  # in words; None before the first face mesh reading
 
 
 class SecondAggregator:
@@ -78,10 +90,11 @@ class SecondAggregator:
         self._cues = cues
         return closed
 
-    def add(self, t: float, status: FaceStatus, p: float | None, cues: Cues) -> list[SampleRow]:
+    def add(self, t: float, status: FaceStatus, p: float | None, cues: Cues,
+            actions: FaceActions | None = None) -> list[SampleRow]:
         """Adds a frame; returns the rows of seconds that this frame closed (usually none or one)."""
         closed = self.advance(t, cues)
-        self._current.add(status, p)
+        self._current.add(status, p, actions)
         return closed
 
     def sound(self, t: float, c: float) -> None:

@@ -31,6 +31,11 @@ class SampleRow:
     c: float | None = None  # smoothed cry cue; None without a microphone
     cry_max: float | None = None
     m: float | None = None  # movement cue
+    mouth_open: float | None = None  # the second's last face mesh reading (issue 23)
+    eye_open: float | None = None
+    brow: float | None = None
+    mouth_covered: float | None = None
+    face_state: str | None = None  # the face state in words at the second's end
 
 
 @dataclass(frozen=True)

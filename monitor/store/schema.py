@@ -144,6 +144,12 @@ class Sample(Base):
     c: Mapped[float | None]  # smoothed cry cue; null when unknown or no microphone
     cry_max: Mapped[float | None]  # highest cry score of the second's sound windows
     m: Mapped[float | None]  # movement cue; null when unknown
+    # the second's last face mesh reading (issue 23; inter-ocular distances) and the state words
+    mouth_open: Mapped[float | None]
+    eye_open: Mapped[float | None]
+    brow: Mapped[float | None]
+    mouth_covered: Mapped[float | None]  # share of the lip region unlike skin and lips
+    face_state: Mapped[str | None]  # "eyes closed, relaxed", ...; null before the first reading
 
 
 class FrameTrace(Base):
