@@ -55,6 +55,8 @@ class FaceActions:
     covered: float | None
     face_score: float  # the mesh's own "a face is there" score, 0..1
     fit_problem: str = ""
+    # eye and lip outlines in image pixels, for the live video's optional drawing
+    outlines: tuple[tuple[tuple[float, float], ...], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,12 @@ INNER_LIP_PAIRS = ((13, 14), (82, 87), (312, 317))  # upper, lower inner lip: mi
 OUTER_LIPS = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39,
               40, 185)
 SKIN_ABOVE_MOUTH = (50, 280, 117, 346, 6, 197, 195, 151, 9, 108, 337)
+OUTLINES = (  # drawn on request (face.draw_outlines): the eyes, the outer and the inner lips
+    (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246),
+    (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466),
+    OUTER_LIPS,
+    (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191),
+)
 
 LIP_REGION_GROWTH = 1.15  # the lip outline grown about its centre, so a cover's edge shows
 SKIN_PATCH_IOD = 0.06  # radius of each skin sample
@@ -69,7 +75,9 @@ def measure(image_bgr: np.ndarray, points: np.ndarray, face_score: float,
     problem = _fit_problem(xy, right, left, iod, face_score, points5, min_face_score,
                            max_eye_offset, max_scale_change, max_eye_asymmetry)
     covered = covered_share(image_bgr, xy, iod)
-    return FaceActions(float(mouth), float(eyes), float(brow), covered, float(face_score), problem)
+    outlines = tuple(tuple((float(x), float(y)) for x, y in xy[list(ring)]) for ring in OUTLINES)
+    return FaceActions(float(mouth), float(eyes), float(brow), covered, float(face_score), problem,
+                       outlines)
 
 
 def _fit_problem(xy: np.ndarray, right: np.ndarray, left: np.ndarray, iod: float,

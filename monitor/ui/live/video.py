@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QRect, QRectF, Qt
-from PyQt6.QtGui import QColor, QImage, QPainter, QPen
+from PyQt6.QtCore import QPointF, QRect, QRectF, Qt
+from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from monitor.ui.live import style, words
@@ -19,6 +19,7 @@ class VideoView(QWidget):
         self.cot_region = cot_region
         self.image: QImage | None = None
         self.box: tuple[float, float, float, float] | None = None
+        self.outlines: tuple = ()  # eye and lip outlines (face.draw_outlines), image pixels
         self.face_status: str | None = None
         self.face_reason = ""
         self.banner = ""  # STANDBY / MONITORING ENDED / starting..., over the picture
@@ -27,8 +28,13 @@ class VideoView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_frame(self, image: QImage, face_status: str | None,
-                  box: tuple[float, float, float, float] | None, reason: str) -> None:
+                  box: tuple[float, float, float, float] | None, reason: str,
+                  outlines: tuple = ()) -> None:
+        """`outlines`: the face mesh's, when it ran on this frame; the last ones stay drawn while
+        the face is tracked (the mesh runs every face.every_s), none once it is lost."""
         self.image, self.face_status, self.box, self.face_reason = image, face_status, box, reason
+        if outlines or box is None:
+            self.outlines = outlines
         self.update()
 
     def set_banner(self, text: str) -> None:
@@ -75,6 +81,11 @@ class VideoView(QWidget):
             p.setPen(QPen(colour, 3, line))
             p.drawRect(QRectF(target.left() + bx0 * scale, target.top() + by0 * scale,
                               (bx1 - bx0) * scale, (by1 - by0) * scale))
+        if self.outlines:
+            p.setPen(QPen(style.TEXT, 1.5))
+            for ring in self.outlines:
+                p.drawPolygon(QPolygonF([QPointF(target.left() + x * scale, target.top() + y * scale)
+                                         for x, y in ring]))
         text = self.face_text()
         if text:
             p.setFont(style.font(16, bold=True))

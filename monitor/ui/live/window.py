@@ -215,7 +215,8 @@ class LiveWindow(QMainWindow):
     def _on_update(self, update: Update) -> None:
         self.snapshot, self.last_update = update.snapshot, update
         if update.image is not None:
-            self.video.set_frame(update.image, update.face_status, update.box, update.face_reason)
+            self.video.set_frame(update.image, update.face_status, update.box, update.face_reason,
+                                 update.outlines if self.settings.face.draw_outlines else ())
             self.status_label.frames.append(update.received)
         self.trend.add(update.snapshot.t, update.snapshot.s, update.snapshot.c)
         self._refresh_state()

@@ -64,6 +64,7 @@ class Update:
     store: StoreHealth
     received: float  # time.monotonic() on the pipeline thread, for the frame rate
     from_loop: bool = True  # False: sent by the pipeline's watchdog while the loop does not move
+    outlines: tuple = ()  # the face mesh's eye and lip outlines when it ran on this frame
 
 
 def to_qimage(image: np.ndarray) -> QImage:
@@ -192,7 +193,8 @@ class PipelineWorker(QObject):
             snapshot=result.snapshot, image=to_qimage(result.packet.image),
             face_status=result.score.status.value, box=observation.box,
             face_reason=observation.reason, latency_s=result.latency_s,
-            camera=camera, store=store, received=time.monotonic()))
+            camera=camera, store=store, received=time.monotonic(),
+            outlines=result.score.actions.outlines if result.score.actions else ()))
 
     def _on_tick(self, snapshot: Snapshot, from_loop: bool = True) -> None:
         camera, store = self._state()
