@@ -8,6 +8,7 @@ crying for about 30 s, a sample for each of the 30 seconds, and the face unknown
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from pathlib import Path
 
@@ -94,3 +95,23 @@ def test_a_far_jump_of_the_clock_is_not_filled_second_by_second():
     assert [(r.t, r.frames, r.c) for r in rows] == [(3.0, 0, 0.5)]
     assert [(r.t, r.frames) for r in aggregator.flush()] == [(1e9, 1)]
     assert EMPTY_SECONDS_FILLED < 1e9
+
+
+def test_played_in_real_time_the_end_of_the_picture_is_no_lost_camera(shared_data: Path,
+                                                                       tmp_path: Path):
+    """The same for a file paced like a camera (`--realtime`): ticks, not frames, move the clock
+    after the picture, and they must not read its end as a camera lost (camera_lost_after_s 2 s)."""
+    frames = [f for _, f in photo_clips.frames(photo_clips.SAD, fps=FPS, seconds=1.0)]
+    clip = write_clip(tmp_path / "paced.mp4", frames, FPS, sound_track(shared_data, 5.0, None))
+    db = tmp_path / "paced.db"
+    summary = Monitor(Settings(store=StoreSettings(url=f"sqlite:///{db}")), str(clip),
+                      realtime=True).run()
+    with sqlite3.connect(db) as conn:
+        events = conn.execute("SELECT t, kind, transition FROM alarm_event ORDER BY id").fetchall()
+        seconds = [t for (t,) in conn.execute("SELECT t FROM sample ORDER BY t")]
+    assert not [e for e in events if e[1] == "CAMERA_LOST"], events
+    assert [e[2] for e in events if e[2] == "picture_ended"] == ["picture_ended"], events
+    assert summary.picture_ended_at == pytest.approx(1.0, abs=1.0 / FPS)
+    assert summary.duration_s >= 5.0 - 0.05, "paced to the sound's end"
+    assert seconds == [float(t) for t in range(math.floor(summary.duration_s) + 1)], \
+        "a row for every second of the session clock, the picture's or not"

@@ -208,8 +208,9 @@ class Channel:
             self._windows.extend(self._scored(block))
         if not self.live:  # a file's sound moves its clock on, past the picture's end too
             self._file_t = max(self._file_t, block.t)
+        if not self.live or self._picture_ended:  # no frame to wait for (a live one: to pace)
             with self.lock:
-                self._pass_time(self._file_t)
+                self._pass_time(self.now())
                 self._drain()
 
     def _release_windows(self, until: float | None) -> None:
@@ -238,18 +239,23 @@ class Channel:
     def _pass_time(self, t: float) -> Snapshot:
         """Session time reached t without a frame: sound windows due by then, timers, the
         seconds passed into the record, and the end of a file's picture where it has come."""
-        end = getattr(self.source, "picture_ended_at", None)
-        if end is not None and not self._picture_ended and t >= end:
-            self._picture_ended = True
-            self.summary.picture_ended_at = end
-            self.engine.picture_ended(end, f"the video ends at {end:.1f} s while its sound goes "
-                                      "on: face unknown from here, sound still heard")
+        self._note_picture_end(t)
         self._release_windows(t)
         self.engine.tick(t)
         snapshot = self.engine.snapshot()
         self._count_crying(t, snapshot)
         self.recorder.advance(t, snapshot)
         return snapshot
+
+    def _note_picture_end(self, t: float) -> None:
+        """Tell the engine once a file's picture has ended while its sound goes on (not a lost
+        camera); before any other input reaches it past that end."""
+        end = getattr(self.source, "picture_ended_at", None)
+        if end is not None and not self._picture_ended and t >= end:
+            self._picture_ended = True
+            self.summary.picture_ended_at = end
+            self.engine.picture_ended(end, f"the video ends at {end:.1f} s while its sound goes "
+                                      "on: face unknown from here, sound still heard")
 
     def listen(self) -> None:
         """Sound from the microphone, if this channel has one (a file's track comes with its frames)."""
@@ -264,6 +270,7 @@ class Channel:
         health = self.recorder.writer.health()  # the engine waits storage_failing_after_s itself
         microphone = self.microphone.status() if self.microphone is not None else None
         with self.lock:
+            self._note_picture_end(now)
             if microphone is not None:
                 self.engine.technical(now, MICROPHONE_LOST, not microphone.connected,
                                       microphone.detail)
