@@ -6,6 +6,8 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from monitor.config import AlarmSettings
+from monitor.packets import FaceStatus
+from monitor.signal.pain_alarm import PICTURE_ENDED_REASON, SUBJECT_CHANGED_REASON
 from monitor.signal.records import (CAMERA_LOST, HIGH, LOW, MEDIUM, PAIN, AlarmState, EpisodeRecord,
                                     Snapshot, Tone)
 from monitor.ui.live import words
@@ -156,3 +158,12 @@ def test_reset_returns_to_the_units_values_not_the_codes_defaults(qtbot):
     dialog.unlock()
     qtbot.mouseClick(dialog.reset_button, Qt.MouseButton.LeftButton)
     assert dialog.candidate() == unit and "at medium priority (!!)" in dialog.example.text()
+
+
+def test_every_reason_the_engine_gives_for_an_unknown_s_is_in_words():
+    # the reasons PainAlarm.s_reason() can give: the modes', the subject's, the file's, the camera's,
+    # and every unscored face status
+    reasons = {"standby", SUBJECT_CHANGED_REASON, PICTURE_ENDED_REASON, "no_frames", "not_started",
+               *(status.value for status in FaceStatus if status is not FaceStatus.SCORED)}
+    for reason in reasons:
+        assert words.unknown_reason(reason) != reason, f"{reason!r} is shown as its code"

@@ -43,6 +43,8 @@ UNKNOWN_REASON = {
     "not_started": "starting: waiting for a clear face",
     "ended": "monitoring has ended",
     "stopped": "monitoring stopped: not current",
+    "subject_changed": "another face in view: reading it afresh",
+    "picture_ended": "the video has ended: the face is not watched",
 }
 # Short names for the "changed from default" marker (the settings dialog explains each in full).
 SETTING = {
