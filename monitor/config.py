@@ -233,8 +233,10 @@ class FaceSettings(_Section):
 
     landmarks: bool = Field(True, description="run the face mesh on scored faces")
     mesh_dir: Path = Field(DEFAULT_FACE_MESH_DIR, description="face mesh folder (card, weights)")
-    every_s: float = Field(0.2, ge=0.0, le=1.0,
-                           description="fit the mesh at most this often per face (0: every frame)")
+    every_s: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="fit the mesh at most this often per face (0: every frame): the states are "
+                    "smoothed over tau_s and a reading stands hold_s, so two a second suffice")
     min_p: float = Field(
         0.3, ge=0.0, le=1.0,
         description="fit only faces whose expression score reaches this: below it no face run "
