@@ -24,6 +24,7 @@ EPISODE_COLUMNS = (
 SAMPLE_COLUMNS = (
     "bed", "session_uid", "time", "t_s", "s", "f", "frames", "frames_scored", "frames_no_face",
     "frames_poor_quality", "p_mean", "p_max", "c", "cry_max", "m",
+    "mouth_open", "eye_open", "brow", "mouth_covered", "face_state",
 )
 ANNOTATION_COLUMNS = (
     "bed", "session_uid", "episode", "written_at", "author", "intervention", "nips", "comment",
@@ -49,7 +50,8 @@ def write_csv(sessions: list[SessionData], out: Path, zone: tzinfo,
             for s in d.samples:
                 yield [d.session.bed_label, d.session.uid, iso(d.wall(s.t), zone), s.t, s.s, s.f,
                        s.frames, s.frames_scored, s.frames_no_face, s.frames_poor_quality,
-                       s.p_mean, s.p_max, s.c, s.cry_max, s.m]
+                       s.p_mean, s.p_max, s.c, s.cry_max, s.m,
+                       s.mouth_open, s.eye_open, s.brow, s.mouth_covered, s.face_state]
                 done += 1
                 if done % 10_000 == 0:
                     progress(done, total, "writing samples")

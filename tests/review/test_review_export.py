@@ -80,6 +80,12 @@ def test_csv_parses_back_to_the_stored_numbers(record, tmp_path: Path) -> None:
             for s in mine] == [(s.t, s.s, s.f, s.p_max) for s in queries.samples(engine, demo.id)]
     night = [s for s in samples if s["bed"] == NIGHT_BED]
     assert sum(s["s"] == "" for s in night) == 30  # unknown stays empty, never 0
+    # the face mesh's readings (issue 23): where the demo's infant cries, its mouth is open
+    stored_faces = {s.t: (s.mouth_open, s.face_state) for s in queries.samples(engine, demo.id)}
+    assert [(number(s["mouth_open"]), s["face_state"] or None) for s in mine] == \
+        [stored_faces[float(s["t_s"])] for s in mine]
+    crying = [s for s in mine if s["face_state"] and number(s["s"]) > 0.6]
+    assert crying and all(s["face_state"].endswith("mouth open") for s in crying)
     assert notes[0]["nips"] == "4" and notes[0]["intervention"] == "sucrose"
 
 
