@@ -27,7 +27,7 @@ from monitor.capture.sources import FileSource, SourceEnded, SourceStatus  # noq
 from monitor.cli import DEMO_CLIP  # noqa: E402
 from monitor.config import Settings, StoreSettings  # noqa: E402
 from monitor.packets import FramePacket  # noqa: E402
-from monitor.pipeline.runner import Monitor  # noqa: E402
+from monitor.pipeline.runner import OneSourcePipeline  # noqa: E402
 
 
 class LoopingFile:
@@ -91,7 +91,7 @@ def run_soak(minutes: float, source: Path = DEMO_CLIP) -> dict:
             figures["end"] = now
 
         source_loop = LoopingFile(source, settings, until=start + minutes * 60)
-        summary = Monitor(settings, source_loop).run(on_progress=sample)
+        summary = OneSourcePipeline(settings, source_loop).run(on_progress=sample)
     growth = figures["end"]["rss_mb"] / figures["start"]["rss_mb"] - 1
     return {"minutes": minutes, "frames": summary.frames, "fps": summary.fps,
             "episodes": len(summary.episodes), "end_reason": summary.end_reason,

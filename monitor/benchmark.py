@@ -49,25 +49,25 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def run_bench(settings: Settings, source: str, sources: int = 1, realtime: bool = False,
               baseline: bool = False) -> dict[str, Any]:
-    from monitor.pipeline.session import Session
+    from monitor.pipeline.assembly import Pipeline
     from monitor.scoring.scorer import Scorer
 
     scorer = Scorer(settings.scoring)
     seen: list[dict[int, bool]] = [{} for _ in range(sources)]
     with tempfile.TemporaryDirectory(prefix="painmon-bench-") as tmp:
-        session = Session(settings, scorer)
+        pipeline = Pipeline(settings, scorer)
         for k in range(sources):
             db = StoreSettings(url=f"sqlite:///{Path(tmp) / f'bed{k}.db'}")
-            session.add(source, settings.model_copy(update={"store": db}), realtime=realtime,
-                        on_frame=lambda r, k=k: seen[k].__setitem__(r.packet.index,
-                                                                    r.observation.faces_seen))
+            pipeline.add(source, settings.model_copy(update={"store": db}), realtime=realtime,
+                         on_frame=lambda r, k=k: seen[k].__setitem__(r.packet.index,
+                                                                     r.observation.faces_seen))
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        summaries = session.run()
+        summaries = pipeline.run()
         wall = time.perf_counter() - wall0
         cpu = time.process_time() - cpu0
     frames = sum(s.frames for s in summaries)
-    latencies = np.array([x for ch in session.channels for x in ch.latencies]) * 1000
-    totals = session.loop.stages.total
+    latencies = np.array([x for ch in pipeline.channels for x in ch.latencies]) * 1000
+    totals = pipeline.loop.stages.total
     stages = {name: 1000 * totals.get(name, 0.0) / max(frames, 1)
               for name in ("decode", "detect", "score", "landmarks", "movement", "audio",
                            "signal+store")}
@@ -80,7 +80,7 @@ def run_bench(settings: Settings, source: str, sources: int = 1, realtime: bool 
         "fps_per_source": frames / wall / sources,
         "latency_ms_p50": float(np.percentile(latencies, 50)) if latencies.size else None,
         "latency_ms_p95": float(np.percentile(latencies, 95)) if latencies.size else None,
-        "dropped_frames": sum(ch.source.status().dropped for ch in session.channels),
+        "dropped_frames": sum(ch.source.status().dropped for ch in pipeline.channels),
         "stages_ms": stages,
         "cpu_percent": 100.0 * cpu / wall,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

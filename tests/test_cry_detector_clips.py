@@ -18,7 +18,7 @@ import pytest
 
 from monitor.config import Settings, StoreSettings
 from monitor.paths import ASSETS_DIR
-from monitor.pipeline.runner import Monitor
+from monitor.pipeline.runner import OneSourcePipeline
 from monitor.training import cry_detector as data
 from monitor.training import soundscape as nicu
 from tests import photo_clips
@@ -59,7 +59,7 @@ def events(db: Path, kinds: tuple[str, ...]) -> list[tuple]:
 
 
 def run(clip: Path, db: Path):
-    return Monitor(Settings(store=StoreSettings(url=f"sqlite:///{db}")), str(clip)).run()
+    return OneSourcePipeline(Settings(store=StoreSettings(url=f"sqlite:///{db}")), str(clip)).run()
 
 
 @pytest.mark.parametrize("codec,rate", [("pcm_mulaw", 8000), ("aac", 16000)])

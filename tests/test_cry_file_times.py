@@ -24,7 +24,7 @@ import pytest
 
 from monitor.cli import main
 from monitor.config import Settings, StoreSettings
-from monitor.pipeline.runner import Monitor
+from monitor.pipeline.runner import OneSourcePipeline
 from tests.cue_clips import cries, room
 
 RATE = 16_000
@@ -127,7 +127,7 @@ def test_a_hole_in_the_sound_track_does_not_shift_later_windows(reports):
 @pytest.mark.parametrize("name", ["late", "hole"])
 def test_cry_times_agree_with_what_run_stores(name, clips, reports, tmp_path):
     db = tmp_path / "run.db"
-    Monitor(Settings(store=StoreSettings(url=f"sqlite:///{db}")), str(clips[name])).run()
+    OneSourcePipeline(Settings(store=StoreSettings(url=f"sqlite:///{db}")), str(clips[name])).run()
     with sqlite3.connect(db) as conn:
         stored = dict(conn.execute("SELECT t, cry_max FROM sample WHERE cry_max IS NOT NULL"))
     by_second: dict[int, float] = {}

@@ -12,8 +12,8 @@ import pytest
 
 from monitor.config import Settings, StoreSettings, VisionSettings
 from monitor.packets import FaceStatus, FramePacket
-from monitor.pipeline.runner import Monitor
-from monitor.pipeline.session import Session
+from monitor.pipeline.runner import OneSourcePipeline
+from monitor.pipeline.assembly import Pipeline
 from monitor.scoring.scorer import Scorer
 from monitor.vision.finder import FaceFinder
 from monitor.vision.geometry import iou
@@ -93,12 +93,12 @@ def test_sources_batched_together_match_one_source(shared_data: Path, tmp_path: 
         return lambda r: sink.__setitem__(r.packet.index, (r.score.status, r.score.p))
 
     alone: dict = {}
-    Monitor(bed(0), clip, scorer=scorer, on_frame=sink_into(alone)).run()
+    OneSourcePipeline(bed(0), clip, scorer=scorer, on_frame=sink_into(alone)).run()
     together = [{}, {}, {}]
-    session = Session(Settings(), scorer)
+    pipeline = Pipeline(Settings(), scorer)
     for k in range(3):
-        session.add(clip, bed(k + 1), on_frame=sink_into(together[k]))
-    summaries = session.run()
+        pipeline.add(clip, bed(k + 1), on_frame=sink_into(together[k]))
+    summaries = pipeline.run()
     assert [s.frames for s in summaries] == [240, 240, 240]
     assert all(s.end_reason == "source_ended" for s in summaries)
     for sink in together:
@@ -112,11 +112,11 @@ def test_live_sources_together_in_real_time(shared_data: Path, tmp_path: Path):
     """Two paced sources in one loop: a source with no frame yet is waited for, not read as a
     frame (`painmon bench --sources 2 --realtime` ended in AttributeError on None.t)."""
     clip = str(shared_data / "video/tears_of_steel.mp4")
-    session = Session(Settings())
+    pipeline = Pipeline(Settings())
     for k in range(2):
-        session.add(clip, Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / f'b{k}.db'}")),
-                    realtime=True)
-    summaries = session.run()
+        pipeline.add(clip, Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / f'b{k}.db'}")),
+                     realtime=True)
+    summaries = pipeline.run()
     assert [s.end_reason for s in summaries] == ["source_ended", "source_ended"]
     assert all(s.frames > 100 for s in summaries), [s.frames for s in summaries]
 
@@ -131,12 +131,12 @@ def test_a_model_error_reaches_the_engine_of_each_source_in_the_batch(shared_dat
             raise ModelOutputError("model returned NaN")
 
     clip = str(shared_data / "video/tears_of_steel.mp4")
-    session = Session(Settings(), FailingScorer(Settings().scoring))
+    pipeline = Pipeline(Settings(), FailingScorer(Settings().scoring))
     events: list[list] = [[], []]
     for k in range(2):
-        session.add(clip, Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / f'm{k}.db'}")),
-                    on_drain=lambda ev, _ep, k=k: events[k].extend(ev))
-    session.run()
+        pipeline.add(clip, Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / f'm{k}.db'}")),
+                     on_drain=lambda ev, _ep, k=k: events[k].extend(ev))
+    pipeline.run()
     for k in range(2):
         raised = [e for e in events[k] if e.kind == "MODEL_ERROR" and e.transition == "raised"]
         assert raised, f"source {k} never showed MODEL_ERROR"
@@ -146,8 +146,8 @@ def test_live_source_searches_in_the_background_without_losing_faces(shared_data
     """Paced like a camera, region searches run on a worker thread: faces are still found."""
     results = []
     settings = Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / 'live.db'}"), vision=FILM)
-    monitor = Monitor(settings, str(shared_data / "video/tears_of_steel.mp4"), realtime=True,
-                      on_frame=results.append)
+    monitor = OneSourcePipeline(settings, str(shared_data / "video/tears_of_steel.mp4"), realtime=True,
+                                on_frame=results.append)
     assert monitor.finder._background is not None
     summary = monitor.run()
     assert summary.end_reason == "source_ended"

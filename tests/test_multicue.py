@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from monitor.config import Settings, StoreSettings
-from monitor.pipeline.runner import Monitor
+from monitor.pipeline.runner import OneSourcePipeline
 from tests import photo_clips
 from tests.cue_clips import sound_track, write_clip
 
@@ -42,7 +42,7 @@ def face_frames() -> list[np.ndarray]:
 
 def _run(clip: Path, db: Path):
     settings = Settings(store=StoreSettings(url=f"sqlite:///{db}"))
-    return Monitor(settings, str(clip)).run()
+    return OneSourcePipeline(settings, str(clip)).run()
 
 
 def test_a_still_pain_face_in_a_quiet_room_raises_no_medium_alarm(face_frames, shared_data: Path,

@@ -12,7 +12,7 @@ import pytest
 from monitor.cli import DEMO_CLIP, main
 from monitor.config import Settings, StoreSettings, VisionSettings
 from monitor.packets import FaceStatus
-from monitor.pipeline.runner import FrameResult, Monitor
+from monitor.pipeline.runner import FrameResult, OneSourcePipeline
 from monitor.store import queries
 from monitor.store.database import open_database
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 def run_monitor(video: Path, db: Path, **sections) -> tuple[object, list[FrameResult]]:
     results: list[FrameResult] = []
     settings = Settings(store=StoreSettings(url=f"sqlite:///{db}"), **sections)
-    summary = Monitor(settings, str(video), on_frame=results.append).run()
+    summary = OneSourcePipeline(settings, str(video), on_frame=results.append).run()
     return summary, results
 
 

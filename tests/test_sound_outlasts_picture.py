@@ -17,7 +17,7 @@ import pytest
 from monitor.cli.monitoring import print_summary
 from monitor.config import Settings, StoreSettings
 from monitor.packets import FaceStatus
-from monitor.pipeline.runner import Monitor
+from monitor.pipeline.runner import OneSourcePipeline
 from monitor.pipeline.seconds import EMPTY_SECONDS_FILLED, Cues, SecondAggregator
 from tests import photo_clips
 from tests.cue_clips import sound_track, write_clip
@@ -36,7 +36,7 @@ def short_picture_run(shared_data: Path, tmp_path_factory):
     clip = write_clip(folder / "short.mp4", frames, FPS,
                       sound_track(shared_data, SOUND_S, (0.0, SOUND_S)))
     db = folder / "short.db"
-    summary = Monitor(Settings(store=StoreSettings(url=f"sqlite:///{db}")), str(clip)).run()
+    summary = OneSourcePipeline(Settings(store=StoreSettings(url=f"sqlite:///{db}")), str(clip)).run()
     return summary, db
 
 
@@ -104,8 +104,8 @@ def test_played_in_real_time_the_end_of_the_picture_is_no_lost_camera(shared_dat
     frames = [f for _, f in photo_clips.frames(photo_clips.SAD, fps=FPS, seconds=1.0)]
     clip = write_clip(tmp_path / "paced.mp4", frames, FPS, sound_track(shared_data, 5.0, None))
     db = tmp_path / "paced.db"
-    summary = Monitor(Settings(store=StoreSettings(url=f"sqlite:///{db}")), str(clip),
-                      realtime=True).run()
+    summary = OneSourcePipeline(Settings(store=StoreSettings(url=f"sqlite:///{db}")), str(clip),
+                                realtime=True).run()
     with sqlite3.connect(db) as conn:
         events = conn.execute("SELECT t, kind, transition FROM alarm_event ORDER BY id").fetchall()
         seconds = [t for (t,) in conn.execute("SELECT t FROM sample ORDER BY t")]

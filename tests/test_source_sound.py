@@ -19,7 +19,7 @@ import pytest
 
 from monitor.capture import microphone, sources
 from monitor.config import Settings
-from monitor.pipeline.session import Session
+from monitor.pipeline.assembly import Pipeline
 from tests import photo_clips
 from tests.audio_material import at_16k, decode
 from tests.cue_clips import sound_track, write_clip
@@ -61,15 +61,15 @@ def _settings(tmp_path: Path) -> Settings:
 
 def test_a_network_stream_does_not_take_this_computers_microphone(station_microphone, served_clip,
                                                                    tmp_path: Path):
-    session = Session(_settings(tmp_path))
+    pipeline = Pipeline(_settings(tmp_path))
     try:
-        channel = session.add(served_clip, realtime=True)
+        channel = pipeline.add(served_clip, realtime=True)
         assert channel.source.description.startswith("stream "), "opened as a network stream"
         assert channel.source.read(10.0) is not None, "the stream's picture comes"
         assert channel.microphone is None
         assert channel.summary.audio is None, "the cry cue is unknown, not the station's sound"
     finally:
-        session.close()
+        pipeline.close()
 
 
 def test_a_camera_on_this_computer_hears_with_its_microphone(station_microphone, monkeypatch,
@@ -78,11 +78,11 @@ def test_a_camera_on_this_computer_hears_with_its_microphone(station_microphone,
     cv2.VideoCapture serving a real video) is paired with the PC's microphone."""
     monkeypatch.setattr(sources, "_open_capture", lambda target, settings: VideoFileCamera(
         shared_data / "video/tears_of_steel.mp4", fps=10.0))
-    session = Session(_settings(tmp_path))
+    pipeline = Pipeline(_settings(tmp_path))
     try:
-        channel = session.add("camera:0", realtime=True)
+        channel = pipeline.add("camera:0", realtime=True)
         assert channel.microphone is not None
         assert channel.summary.audio == channel.microphone.description
         assert "nurses' station microphone" in channel.summary.audio
     finally:
-        session.close()
+        pipeline.close()

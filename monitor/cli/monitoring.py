@@ -103,7 +103,7 @@ def record_problem(summary) -> str | None:
 
 
 def cmd_run(args: argparse.Namespace, source: str, realtime: bool) -> int:
-    from monitor.pipeline.runner import Monitor  # heavy imports (torch) only when monitoring
+    from monitor.pipeline.runner import OneSourcePipeline  # heavy imports (torch) only when monitoring
 
     settings = monitoring_settings(args)
     print(NOT_A_DEVICE, file=sys.stderr)
@@ -117,7 +117,7 @@ def cmd_run(args: argparse.Namespace, source: str, realtime: bool) -> int:
 
     previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     try:
-        monitor = Monitor(settings, source, realtime=realtime, encounter_id=args.encounter)
+        monitor = OneSourcePipeline(settings, source, realtime=realtime, encounter_id=args.encounter)
         if stop_asked:
             monitor.stop()
         summary = monitor.run(on_progress=Progress())

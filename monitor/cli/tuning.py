@@ -111,7 +111,7 @@ def cmd_evaluate_episodes(args: argparse.Namespace) -> int:
 
 def cmd_evaluate_video(args: argparse.Namespace) -> int:
     from monitor.config import load
-    from monitor.pipeline.runner import Monitor
+    from monitor.pipeline.runner import OneSourcePipeline
     from monitor.store.database import open_database
     from monitor.tuning.truth import read_truth
 
@@ -122,7 +122,7 @@ def cmd_evaluate_video(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{Path(tmp) / 'evaluate.db'}"
         settings = load(args.settings, {"store.url": url, "scoring.model_dir": args.model})
-        summary = Monitor(settings, str(args.video)).run()
+        summary = OneSourcePipeline(settings, str(args.video)).run()
         return _evaluate(open_database(url), {summary.session_id: truth[names[0]]}, args)
 
 

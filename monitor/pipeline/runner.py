@@ -1,6 +1,6 @@
-"""`Monitor`: one source in one session, the common case (`painmon run`, the live window, tests).
+"""`OneSourcePipeline`: one source in one session, the common case (`painmon run`, the live window, tests).
 
-A thin face over `Session` with a single channel; several sources in one process use `Session`
+A thin face over `Pipeline` with a single channel; several sources in one process use `Pipeline`
 directly (`painmon bench --sources N`), through the same loop and stages.
 """
 
@@ -12,15 +12,15 @@ from monitor.config import Settings
 from monitor.capture.sources import Source
 from monitor.pipeline.clock import SessionClock
 from monitor.pipeline.results import FrameResult, Summary
-from monitor.pipeline.session import Session
+from monitor.pipeline.assembly import Pipeline
 from monitor.scoring.scorer import Scorer
 from monitor.signal.actions import UserAction
 from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
 
-__all__ = ["FrameResult", "Monitor", "Summary"]
+__all__ = ["FrameResult", "OneSourcePipeline", "Summary"]
 
 
-class Monitor:
+class OneSourcePipeline:
     """One monitoring session over one source. `run()` blocks until the source ends or `stop()`."""
 
     def __init__(
@@ -37,16 +37,16 @@ class Monitor:
         on_watchdog: Callable[[Snapshot], None] | None = None,
     ) -> None:
         self.settings = settings
-        self.session = Session(settings, scorer, clock)
+        self.pipeline = Pipeline(settings, scorer, clock)
         try:
-            self.channel = self.session.add(source_spec, realtime=realtime,
-                                            encounter_id=encounter_id, on_frame=on_frame,
-                                            on_tick=on_tick, on_drain=on_drain,
-                                            on_watchdog=on_watchdog)
+            self.channel = self.pipeline.add(source_spec, realtime=realtime,
+                                             encounter_id=encounter_id, on_frame=on_frame,
+                                             on_tick=on_tick, on_drain=on_drain,
+                                             on_watchdog=on_watchdog)
         except BaseException:
-            self.session.close()
+            self.pipeline.close()
             raise
-        self.scorer = self.session.scorer
+        self.scorer = self.pipeline.scorer
         self.source = self.channel.source
         self.finder = self.channel.finder
         self.engine = self.channel.engine
@@ -59,10 +59,10 @@ class Monitor:
 
     def clock(self) -> float:
         """The session clock (seconds since t = 0)."""
-        return self.session.clock.now()
+        return self.pipeline.clock.now()
 
     def stop(self) -> None:
-        self.session.stop()
+        self.pipeline.stop()
 
     def act(self, action: UserAction) -> None:
         """A user action (acknowledge, pause, ...), applied on the loop thread, which owns the engine."""
@@ -70,7 +70,7 @@ class Monitor:
 
     @property
     def stages(self):
-        return self.session.loop.stages if self.session.loop else None
+        return self.pipeline.loop.stages if self.pipeline.loop else None
 
     def run(self, on_progress: Callable[[Summary, Snapshot], None] | None = None) -> Summary:
-        return self.session.run(on_progress)[0]
+        return self.pipeline.run(on_progress)[0]

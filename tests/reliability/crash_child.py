@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from monitor.config import AlarmSettings, Settings, StoreSettings
-from monitor.pipeline.runner import Monitor
+from monitor.pipeline.runner import OneSourcePipeline
 
 
 def main(clip: str, db: str) -> None:
@@ -17,8 +17,8 @@ def main(clip: str, db: str) -> None:
             if event.kind == "PAIN":
                 print("pain", event.transition, flush=True)
 
-    monitor = Monitor(settings, clip, realtime=True, on_drain=drained,
-                      on_frame=lambda r: print("frame", r.packet.t, flush=True))
+    monitor = OneSourcePipeline(settings, clip, realtime=True, on_drain=drained,
+                                on_frame=lambda r: print("frame", r.packet.t, flush=True))
     print("session", monitor.session_id, flush=True)
     monitor.run()
 

@@ -1,4 +1,4 @@
-"""Run the real Monitor in a thread and wait on what it reports (never on a fixed sleep)."""
+"""Run the real OneSourcePipeline in a thread and wait on what it reports (never on a fixed sleep)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Callable
 
 from monitor.capture.sources import LiveSource
 from monitor.config import AlarmSettings, Settings, StoreSettings
-from monitor.pipeline.runner import Monitor, Summary
+from monitor.pipeline.runner import OneSourcePipeline, Summary
 from monitor.signal.records import AlarmEvent, Snapshot
 from tests.test_capture import VideoFileCamera
 
@@ -24,9 +24,9 @@ def wait_for(condition: Callable[[], object], timeout_s: float, what: str) -> ob
 
 
 class Running:
-    """A Monitor running in its own thread, with every drained event and the latest snapshot."""
+    """A OneSourcePipeline running in its own thread, with every drained event and the latest snapshot."""
 
-    def __init__(self, make: Callable[..., Monitor]) -> None:
+    def __init__(self, make: Callable[..., OneSourcePipeline]) -> None:
         self.events: list[AlarmEvent] = []
         self.snapshot: Snapshot | None = None
         self.summary: Summary | None = None
@@ -73,21 +73,21 @@ class Plug:
 
 def camera_monitor(clip: Path, db: Path, scorer, plug: Plug, store: dict | None = None,
                    **alarms) -> Running:
-    """The Monitor over a fake camera (tests/test_capture.py) serving `clip`, switched by `plug`."""
+    """The OneSourcePipeline over a fake camera (tests/test_capture.py) serving `clip`, switched by `plug`."""
     settings = Settings(store=StoreSettings(url=f"sqlite:///{db}", **(store or {})),
                         alarms=AlarmSettings(d_on_s=3.0, **alarms))
-    holder: list[Monitor] = []
+    holder: list[OneSourcePipeline] = []
 
     def opener() -> VideoFileCamera:
         plug.opened_at.append(time.monotonic())
         return VideoFileCamera(clip, fps=15.0, unplugged=lambda: plug.unplugged,
                                frozen=lambda: plug.frozen)
 
-    def make(**callbacks) -> Monitor:
+    def make(**callbacks) -> OneSourcePipeline:
         source = LiveSource("fake camera", opener, settings.capture,
                             lambda: holder[0].clock() if holder else 0.0,
                             settings.alarms.frozen_after_s)
-        holder.append(Monitor(settings, source, scorer=scorer, **callbacks))
+        holder.append(OneSourcePipeline(settings, source, scorer=scorer, **callbacks))
         return holder[0]
 
     return Running(make)

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import insert, text
 
 from monitor.config import Settings, StoreSettings
-from monitor.pipeline.runner import Monitor
+from monitor.pipeline.runner import OneSourcePipeline
 from monitor.store import queries
 from monitor.store.database import open_database
 from monitor.store.schema import MonitoringSession
@@ -84,8 +84,8 @@ def test_sigkill_then_restart_loses_at_most_the_flush_interval(crying_clip, scor
     episode = queries.episodes(engine, dead)[0]
     assert episode.end_reason is None  # the killed process left it open
 
-    monitor = Monitor(settings, str(crying_clip), on_frame=lambda _r: monitor.stop(),
-                      scorer=scorer)
+    monitor = OneSourcePipeline(settings, str(crying_clip), on_frame=lambda _r: monitor.stop(),
+                                scorer=scorer)
     assert monitor.recovered == [dead]
     monitor.run()
 

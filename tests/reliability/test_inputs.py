@@ -15,7 +15,7 @@ from monitor.capture.sources import FileSource, SourceEnded, SourceStatus
 from monitor.cli import DEMO_CLIP, main
 from monitor.config import Settings, StoreSettings
 from monitor.packets import FramePacket
-from monitor.pipeline.runner import Monitor
+from monitor.pipeline.runner import OneSourcePipeline
 
 pytestmark = pytest.mark.slow
 
@@ -87,8 +87,8 @@ class ResizingFile:
 def test_a_resolution_change_mid_run_keeps_monitoring(tmp_path: Path, scorer):
     settings = Settings(store=StoreSettings(url=f"sqlite:///{tmp_path}/r.db"))
     shapes: list[tuple] = []
-    monitor = Monitor(settings, ResizingFile(switch_at=20, frames=40), scorer=scorer,
-                      on_frame=lambda r: shapes.append((r.packet.image.shape, r.score.status)))
+    monitor = OneSourcePipeline(settings, ResizingFile(switch_at=20, frames=40), scorer=scorer,
+                                on_frame=lambda r: shapes.append((r.packet.image.shape, r.score.status)))
     summary = monitor.run()
     assert summary.end_reason == "source_ended" and summary.frames == 40
     before = [s for shape, s in shapes if shape[0] == 480]

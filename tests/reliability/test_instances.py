@@ -202,10 +202,10 @@ def test_a_clean_end_the_database_refused_is_applied_not_crashed(tmp_path: Path)
 
 
 def test_each_session_gives_back_its_database_connections(crying_clip: Path, tmp_path: Path, scorer):
-    """A new Monitor per patient or source must not leave its SQLAlchemy engine's connections open
+    """A new OneSourcePipeline per patient or source must not leave its SQLAlchemy engine's connections open
     (each held the SQLite file and its -wal open for the life of the process)."""
     from monitor.config import Settings, StoreSettings
-    from monitor.pipeline.runner import Monitor
+    from monitor.pipeline.runner import OneSourcePipeline
 
     db = tmp_path / "leak.db"
 
@@ -215,8 +215,8 @@ def test_each_session_gives_back_its_database_connections(crying_clip: Path, tmp
                    if str(db) in (os.readlink(fd) if fd.is_symlink() else ""))
 
     for _ in range(3):
-        monitor = Monitor(Settings(store=StoreSettings(url=f"sqlite:///{db}")), str(crying_clip),
-                          scorer=scorer)
+        monitor = OneSourcePipeline(Settings(store=StoreSettings(url=f"sqlite:///{db}")), str(crying_clip),
+                                    scorer=scorer)
         monitor.stop()  # one round is enough: the loop ends at once
         monitor.run()
     assert open_files() == 0

@@ -16,7 +16,7 @@ import pytest
 
 from monitor.cli import DEMO_CLIP, main
 from monitor.config import Settings, StoreSettings
-from monitor.pipeline.runner import Monitor
+from monitor.pipeline.runner import OneSourcePipeline
 from monitor.scoring.yamnet_net import LogMelFrontEnd
 from monitor.signal.cry import CryState
 from monitor.signal.engine import AlarmEngine
@@ -89,8 +89,8 @@ def test_a_lasting_cry_model_fault_leaves_the_cry_cue_unknown_with_its_reason(
     fail_on_call(monkeypatch, LogMelFrontEnd, "forward", range(3, 10**9))
     snapshots = []
     settings = Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / 'lasting.db'}"))
-    summary = Monitor(settings, str(crying_with_sound), scorer=scorer,
-                      on_frame=lambda r: snapshots.append(r.snapshot)).run()
+    summary = OneSourcePipeline(settings, str(crying_with_sound), scorer=scorer,
+                                on_frame=lambda r: snapshots.append(r.snapshot)).run()
     assert summary.end_reason == "source_ended" and summary.audio is not None
     assert summary.frames_scored == summary.frames > 80
     late = snapshots[len(snapshots) // 2:]  # well after the fault
@@ -108,8 +108,8 @@ def test_a_face_detector_fault_is_a_model_error_for_the_frames_it_failed(
     fail_on_call(monkeypatch, FaceFinder, "observe", range(3, 6))
     events = []
     settings = Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / 'detector.db'}"))
-    summary = Monitor(settings, str(crying_clip), scorer=scorer,
-                      on_drain=lambda ev, _ep: events.extend(ev)).run()
+    summary = OneSourcePipeline(settings, str(crying_clip), scorer=scorer,
+                                on_drain=lambda ev, _ep: events.extend(ev)).run()
     assert summary.end_reason == "source_ended"
     assert summary.frames_poor_quality == 3 and summary.frames_scored == summary.frames - 3
     errors = [e for e in events if e.kind == "MODEL_ERROR"]

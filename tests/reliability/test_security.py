@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from monitor.config import Settings, StoreSettings
-from monitor.pipeline.runner import Monitor
+from monitor.pipeline.runner import OneSourcePipeline
 
 pytestmark = pytest.mark.slow
 
@@ -38,10 +38,10 @@ def test_a_run_keeps_its_files_private_stores_no_images_and_listens_nowhere(tmp_
     folder = tmp_path / "data" / "painmon"
     settings = Settings(store=StoreSettings(url=f"sqlite:///{folder}/p.db"))
     listening: list[set[str]] = []
-    monitor = Monitor(settings, str(Path(__file__).parents[2] / "assets/demo/demo.mp4"),
-                      scorer=scorer, on_frame=lambda r: listening.append(
+    monitor = OneSourcePipeline(settings, str(Path(__file__).parents[2] / "assets/demo/demo.mp4"),
+                                scorer=scorer, on_frame=lambda r: listening.append(
                           _own_sockets() & _listening_inodes()) if r.packet.index < 30
-                      else monitor.stop())
+                                else monitor.stop())
     monitor.run()
     assert listening and not any(listening)
     for path in [folder, *folder.iterdir()]:

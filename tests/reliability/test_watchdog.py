@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import Settings, StoreSettings
-from monitor.pipeline.runner import Monitor
+from monitor.pipeline.runner import OneSourcePipeline
 from monitor.signal.actions import Acknowledge
 from monitor.signal.engine import AlarmEngine
 from monitor.store import queries
@@ -52,8 +52,8 @@ def test_a_hang_in_face_detection_is_stored_as_stalled_while_it_lasts(
     hang, release = hanging_finder
     db = tmp_path / "hang.db"
     settings = Settings(store=StoreSettings(url=f"sqlite:///{db}"))
-    running = Running(lambda **cb: Monitor(settings, str(crying_clip), realtime=True,
-                                           scorer=scorer, **cb))
+    running = Running(lambda **cb: OneSourcePipeline(settings, str(crying_clip), realtime=True,
+                                                     scorer=scorer, **cb))
     raised = wait_for(lambda: [e for e in stored_events(db, "PIPELINE_STALLED")
                                if e[2] == "raised"], 12.0, "a stored PIPELINE_STALLED")
     assert "over" not in hang, "the alarm must be stored while the hang lasts, not after"
@@ -96,8 +96,8 @@ def test_a_stall_inside_the_engine_is_stored_once_cleared_and_told_to_the_engine
     hang, release = stuck_engine
     db = tmp_path / "stuck.db"
     settings = Settings(store=StoreSettings(url=f"sqlite:///{db}"))
-    running = Running(lambda **cb: Monitor(settings, str(crying_clip), realtime=True,
-                                           scorer=scorer, **cb))
+    running = Running(lambda **cb: OneSourcePipeline(settings, str(crying_clip), realtime=True,
+                                                     scorer=scorer, **cb))
     monitor = running.monitor
     [(raised_t, _, _)] = wait_for(lambda: stored_events(db, "PIPELINE_STALLED"), 15.0,
                                   "the stall stored directly")
@@ -125,7 +125,7 @@ def test_the_engine_is_read_only_under_its_channels_lock(crying_clip: Path, tmp_
     """The watchdog's thread changes the engine under the channel's lock, so every reader of its
     state takes the lock too, the progress line included (issue #24 item 8)."""
     settings = Settings(store=StoreSettings(url=f"sqlite:///{tmp_path / 'reads.db'}"))
-    monitor = Monitor(settings, str(crying_clip), scorer=scorer)
+    monitor = OneSourcePipeline(settings, str(crying_clip), scorer=scorer)
     unlocked: list[str] = []
     snapshot = AlarmEngine.snapshot
 
@@ -145,7 +145,7 @@ def test_realtime_session_end_matches_its_clock(crying_clip: Path, tmp_path: Pat
     """ended_at - clock_origin_utc is the session's own end time: one clock for rows and screen."""
     db = tmp_path / "clock.db"
     settings = Settings(store=StoreSettings(url=f"sqlite:///{db}"))
-    summary = Monitor(settings, str(crying_clip), realtime=True, scorer=scorer).run()
+    summary = OneSourcePipeline(settings, str(crying_clip), realtime=True, scorer=scorer).run()
     session = queries.latest_session(open_database(f"sqlite:///{db}"))
     assert session.end_reason == "source_ended"
     elapsed = (session.ended_at - session.clock_origin_utc).total_seconds()
@@ -167,7 +167,7 @@ def test_a_failing_user_action_is_recorded_and_monitoring_goes_on(
         crying_clip: Path, tmp_path: Path, scorer):
     db = tmp_path / "action.db"
     settings = Settings(store=StoreSettings(url=f"sqlite:///{db}"))
-    monitor = Monitor(settings, str(crying_clip), scorer=scorer)
+    monitor = OneSourcePipeline(settings, str(crying_clip), scorer=scorer)
     monitor.act(Broken())
     monitor.act(Acknowledge("nurse"))
     summary = monitor.run()

@@ -16,7 +16,7 @@ from sqlalchemy.pool import NullPool
 
 from monitor.cli import DEMO_CLIP
 from monitor.config import Settings, StoreSettings
-from monitor.pipeline.runner import Monitor
+from monitor.pipeline.runner import OneSourcePipeline
 from monitor.store.database import open_database
 from review_helpers import DEMO_BED, DEMO_ENCOUNTER, copy_sqlite, pg_server
 
@@ -29,7 +29,7 @@ def demo_record(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real pipeline over the demo clip, once per test run (about 1.5 min on a CPU)."""
     db = tmp_path_factory.mktemp("demo") / "demo.db"
     settings = Settings(bed_label=DEMO_BED, store=StoreSettings(url=f"sqlite:///{db}"))
-    summary = Monitor(settings, str(DEMO_CLIP), encounter_id=DEMO_ENCOUNTER).run()
+    summary = OneSourcePipeline(settings, str(DEMO_CLIP), encounter_id=DEMO_ENCOUNTER).run()
     assert summary.end_reason == "source_ended" and len(summary.episodes) == 1
     return db
 

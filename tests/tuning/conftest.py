@@ -9,7 +9,7 @@ import pytest
 from monitor.cli import DEMO_CLIP
 from monitor.config import Settings, StoreSettings
 from monitor.packets import FaceStatus
-from monitor.pipeline.runner import Monitor
+from monitor.pipeline.runner import OneSourcePipeline
 from monitor.store.trace import TraceFrame
 from monitor.tuning.replay import StoredSession
 from monitor.tuning.truth import Interval
@@ -29,7 +29,7 @@ def demo_expected() -> dict:
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The real pipeline over the demo clip, once per test run (about 30 s here)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('tuning') / 'demo.db'}"
-    summary = Monitor(Settings(store=StoreSettings(url=url)), str(DEMO_CLIP)).run()
+    summary = OneSourcePipeline(Settings(store=StoreSettings(url=url)), str(DEMO_CLIP)).run()
     assert summary.end_reason == "source_ended" and len(summary.episodes) == 1
     return url
 

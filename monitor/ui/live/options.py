@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from monitor.pipeline.session import WRITER_STOP_S
+from monitor.pipeline.assembly import WRITER_STOP_S
 from monitor.text import text_problem
 
 

@@ -1,6 +1,6 @@
 """The pipeline on its own thread, talking to the window only through Qt signals.
 
-The window never waits on capture, inference or the database: `Monitor` is built and run on a
+The window never waits on capture, inference or the database: `OneSourcePipeline` is built and run on a
 worker thread (loading the model and opening the camera take seconds), each result is turned
 into an `Update` there (the frame already converted to a QImage), and user actions travel back
 as commands that the pipeline's loop runs on the thread that owns the alarm engine.
@@ -75,7 +75,7 @@ def to_qimage(image: np.ndarray) -> QImage:
 
 
 class PipelineWorker(QObject):
-    """Runs one monitoring session (`Monitor`, one source) on its own thread for the window."""
+    """Runs one monitoring session (`OneSourcePipeline`, one source) on its own thread for the window."""
 
     ready = pyqtSignal(object)  # StartedSession
     update = pyqtSignal(object)  # Update
@@ -91,7 +91,7 @@ class PipelineWorker(QObject):
         self.source = source
         self.encounter_id = encounter_id
         self._realtime = realtime
-        self._monitor = None
+        self._pipeline = None
         self._lock = threading.Lock()
         self._stop_requested = False
         self._over = False  # `ended` is on its way: nothing more will run
@@ -105,8 +105,8 @@ class PipelineWorker(QObject):
         """Ask the loop to end; `ended` follows once the store is flushed."""
         with self._lock:
             self._stop_requested = True
-            if self._monitor is not None:
-                self._monitor.stop()
+            if self._pipeline is not None:
+                self._pipeline.stop()
 
     @property
     def running(self) -> bool:
@@ -117,24 +117,24 @@ class PipelineWorker(QObject):
         """Queue a user action for the loop thread; False when no session is running.
         `before_start`: one given while the session still starts is applied once it has."""
         with self._lock:
-            monitor = self._monitor
-            if monitor is None and before_start and self.running:
+            pipeline = self._pipeline
+            if pipeline is None and before_start and self.running:
                 self._before_start.append(action)
                 return True
-        if monitor is None or not self.running:
+        if pipeline is None or not self.running:
             return False
-        monitor.act(action)
+        pipeline.act(action)
         return True
 
     def audit(self, action: str, by: str, t: float | None, **detail: Any) -> bool:
         """Append to this session's audit log (returns at once: the writer thread writes it);
         False when it has no writer (not started yet, or over)."""
         with self._lock:
-            monitor = self._monitor
-        if monitor is None or not self.running:
+            pipeline = self._pipeline
+        if pipeline is None or not self.running:
             return False
         log.info("audit %s by %s: %s", action, by, detail)
-        monitor.writer.add_audit(AuditRow(
+        pipeline.writer.add_audit(AuditRow(
             action=action, t=t, user=by,
             detail_json=json.dumps(detail, sort_keys=True, default=str)))
         return True
@@ -142,13 +142,13 @@ class PipelineWorker(QObject):
     # --- the worker thread -------------------------------------------------------------------
 
     def _run(self) -> None:
-        from monitor.pipeline.runner import Monitor  # torch: loaded on this thread, not the UI's
+        from monitor.pipeline.runner import OneSourcePipeline  # torch: loaded on this thread, not the UI's
 
         try:
-            monitor = Monitor(self.settings, self.source, realtime=self._realtime,
-                              encounter_id=self.encounter_id, on_frame=self._on_frame,
-                              on_tick=self._on_tick, on_drain=self._on_drain,
-                              on_watchdog=self._on_watchdog)
+            pipeline = OneSourcePipeline(self.settings, self.source, realtime=self._realtime,
+                                         encounter_id=self.encounter_id, on_frame=self._on_frame,
+                                         on_tick=self._on_tick, on_drain=self._on_drain,
+                                         on_watchdog=self._on_watchdog)
         except MonitorError as exc:
             self.failed.emit(str(exc), exc.exit_code)
             self._end(None)
@@ -159,21 +159,21 @@ class PipelineWorker(QObject):
             self._end(None)
             return
         with self._lock:
-            self._monitor = monitor
+            self._pipeline = pipeline
             for action in self._before_start:
-                monitor.act(action)
+                pipeline.act(action)
             if self._stop_requested:
-                monitor.stop()
-        live = monitor.source.live
-        origin = monitor.session.clock.origin_utc if live else None  # the one session clock
-        self.ready.emit(StartedSession(monitor.session_id, monitor.source.description, live,
-                                    monitor.scorer.device_description, monitor.scorer.name,
-                                    monitor.database_description, origin))
+                pipeline.stop()
+        live = pipeline.source.live
+        origin = pipeline.pipeline.clock.origin_utc if live else None  # the one session clock
+        self.ready.emit(StartedSession(pipeline.session_id, pipeline.source.description, live,
+                                    pipeline.scorer.device_description, pipeline.scorer.name,
+                                    pipeline.database_description, origin))
         try:
-            summary = monitor.run()
+            summary = pipeline.run()
         except BaseException as exc:  # the session is closed `crashed`; the window must know at once
             log.exception("the monitoring session crashed")
-            self.crashed.emit(f"{type(exc).__name__}: {exc}", monitor.session_id)
+            self.crashed.emit(f"{type(exc).__name__}: {exc}", pipeline.session_id)
             self._end(None)
             return
         self._end(summary)
@@ -183,8 +183,8 @@ class PipelineWorker(QObject):
         self.ended.emit(summary)
 
     def _state(self) -> tuple[SourceStatus, StoreHealth]:
-        monitor = self._monitor
-        return dataclasses.replace(monitor.source.status()), monitor.writer.health()
+        pipeline = self._pipeline
+        return dataclasses.replace(pipeline.source.status()), pipeline.writer.health()
 
     def _on_frame(self, result) -> None:
         camera, store = self._state()

@@ -53,7 +53,7 @@ def build_sessions() -> None:
     import numpy as np
 
     from monitor.config import Settings, StoreSettings
-    from monitor.pipeline.runner import Monitor
+    from monitor.pipeline.runner import OneSourcePipeline
     from tests import photo_clips
     from tests.cue_clips import RATE, cries, room, write_clip
 
@@ -76,7 +76,7 @@ def build_sessions() -> None:
         track[int(start * RATE): int(start * RATE) + cry.size] += cry
     clip = write_clip(HERE / "cues.mp4", sad + happy, FPS, np.clip(track, -1.0, 1.0))
     try:
-        Monitor(Settings(store=StoreSettings(url=f"sqlite:///{HERE / 'cues.db'}")), str(clip)).run()
+        OneSourcePipeline(Settings(store=StoreSettings(url=f"sqlite:///{HERE / 'cues.db'}")), str(clip)).run()
     finally:
         clip.unlink()
     with sqlite3.connect(HERE / "cues.db") as db:  # what a nurse did, replayed as user actions

@@ -1,6 +1,6 @@
 """The composition root: builds, runs and closes what monitoring needs.
 
-A `Session` owns the session clock, this process's instance lease, the shared face model, the
+A `Pipeline` owns the session clock, this process's instance lease, the shared face model, the
 watchdog and one `Channel` per source (one bed each, with its own finder, alarm engine and
 database writer). Everything that can fail on bad input (model, database, source) is opened
 before a channel's session row is written, so a bad command line never leaves a half-written
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 WRITER_STOP_S = 5.0  # the writer's flush budget at the end; a window's close budget covers it
 
 
-class Session:
+class Pipeline:
     def __init__(self, settings: Settings, scorer: Scorer | None = None,
                  clock: SessionClock | None = None) -> None:
         self.settings = settings
