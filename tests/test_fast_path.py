@@ -12,8 +12,8 @@ import pytest
 
 from monitor.config import Settings, StoreSettings, VisionSettings
 from monitor.packets import FaceStatus, FramePacket
-from monitor.pipeline.runner import OneSourcePipeline
 from monitor.pipeline.assembly import Pipeline
+from monitor.pipeline.runner import OneSourcePipeline
 from monitor.scoring.scorer import Scorer
 from monitor.vision.finder import FaceFinder
 from monitor.vision.geometry import iou

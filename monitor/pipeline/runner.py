@@ -1,4 +1,5 @@
-"""`OneSourcePipeline`: one source in one session, the common case (`painmon run`, the live window, tests).
+"""`OneSourcePipeline`: one source in one session, the common case (`painmon run`, the live
+window, tests).
 
 A thin face over `Pipeline` with a single channel; several sources in one process use `Pipeline`
 directly (`painmon bench --sources N`), through the same loop and stages.

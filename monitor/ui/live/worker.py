@@ -1,9 +1,10 @@
-"""The pipeline on its own thread, talking to the window only through Qt signals.
+"""One session's pipeline on its own thread, talking to the window only through Qt signals.
 
-The window never waits on capture, inference or the database: `OneSourcePipeline` is built and run on a
-worker thread (loading the model and opening the camera take seconds), each result is turned
-into an `Update` there (the frame already converted to a QImage), and user actions travel back
-as commands that the pipeline's loop runs on the thread that owns the alarm engine.
+The window never waits on capture, inference or the database: `PipelineWorker` builds and runs
+a `OneSourcePipeline` on a worker thread (loading the model and opening the camera take
+seconds), each result is turned into an `Update` there (the frame already converted to a
+QImage), and user actions travel back as commands that the pipeline's loop runs on the thread
+that owns the alarm engine.
 """
 
 from __future__ import annotations
