@@ -49,7 +49,8 @@ def movement(t: int) -> float | None:
 def store_session(engine, bed: str, audio: str | None, seconds: int, episode: tuple) -> int:
     """One session written with SQLAlchemy as the pipeline would leave it."""
     origin = datetime.now(timezone.utc) - timedelta(hours=2)
-    stored = Settings(bed_label=bed, audio=AudioSettings(cry_on=CRY_ON), movement=STEPS).bedside()
+    stored = Settings(bed_label=bed, audio=AudioSettings(cry_rule="yamnet_ema", cry_on=CRY_ON),
+                      movement=STEPS).bedside()  # the rule whose threshold is cry_on
     with engine.begin() as conn:
         session_id = conn.execute(insert(SESSION).values(
             monitor_id="ward2-pc9", bed_label=bed, encounter_id=f"enc-{bed}", source="camera:0",
