@@ -562,7 +562,7 @@ def test_procedure_duration_is_bounded():
     eng = AlarmEngine(DEFAULTS)
     with pytest.raises(MonitorError, match="at most 30"):
         eng.procedure_start(0, minutes=45)
-    with pytest.raises(MonitorError):
+    with pytest.raises(MonitorError, match="more than 0"):
         eng.procedure_start(0, minutes=0)
 
 
@@ -618,7 +618,7 @@ def test_end_session_ends_the_open_episode_and_refuses_more_input():
     events, (ep,) = eng.drain()
     assert (ep.end, ep.end_reason) == (50, "session_ended")
     assert [(e.kind, e.transition, e.detail) for e in events][-1] == ("SESSION", "ended", "stopped_by_user")
-    with pytest.raises(MonitorError):
+    with pytest.raises(RuntimeError, match="after the monitoring session ended"):  # a caller's bug, not bad input
         eng.tick(51)
 
 

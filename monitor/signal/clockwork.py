@@ -97,6 +97,15 @@ class Clockwork:
         for part in self.parts:
             part.tidy()
 
+    def change(self, settings: AlarmSettings, user: str) -> None:
+        """An audited change: one SETTINGS event naming each changed key, then every part uses it."""
+        old, new = self.bench.settings.model_dump(), settings.model_dump()
+        changed = [f"{key}: {old[key]!r} -> {new[key]!r}" for key in new if new[key] != old[key]]
+        if changed:
+            self.bench.emit(EventKind.SETTINGS, None, Transition.SETTINGS_CHANGED, user,
+                            detail="; ".join(changed))
+            self.use(settings)
+
     def use(self, settings: AlarmSettings) -> None:
         self.bench.settings = settings
         for part in self.parts:

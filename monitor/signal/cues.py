@@ -12,6 +12,7 @@ import math
 from dataclasses import replace
 
 from monitor.config import AudioSettings, MovementSettings
+from monitor.packets import FaceStatus
 from monitor.signal.clockwork import Bench, Part
 from monitor.signal.cry import CryCue, CryReading, CryState, CryWindow
 from monitor.signal.movement import MAX_SPAN_S, MovementCue, MovementSmoother, MovementState
@@ -140,6 +141,19 @@ def checked_unit(value: float, name: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"{name} must be within 0..1 (got {value})")
     return value
+
+
+def checked_frame(status: FaceStatus | str, p: float | None) -> tuple[FaceStatus, float | None]:
+    """A frame's outcome: p within 0..1, given exactly when the face was scored."""
+    status = FaceStatus(status)
+    if (status is FaceStatus.SCORED) != (p is not None):
+        raise ValueError(f"p must be given exactly for scored frames (status {status.value}, p {p})")
+    return status, None if p is None else checked_unit(p, "p")
+
+
+def checked_kind(kind: str, kinds: tuple[str, ...], what: str) -> None:
+    if kind not in kinds:
+        raise ValueError(f"unknown {what} {kind!r} (expected one of {kinds})")
 
 
 def checked_movement(m: float | None) -> float | None:

@@ -1,26 +1,23 @@
 """The alarm engine of ALARMS.md: frames, ticks and user actions in; snapshots, events, episodes out.
 
-Pure and deterministic: it runs only on the session clock `t` its caller passes (non-decreasing;
-a late input is handled at the current time instead of rewriting the past), and every timer
-fires at its own instant, so a replay at any speed or frame rate gives the same episodes. The
-work is done by parts (docs/ARCHITECTURE.md "The alarm engine") listed below in the order they
-act at one instant; this facade hands each input to the part it concerns.
+Pure and deterministic on the session clock its caller passes (non-decreasing; a late input counts
+now), every timer firing at its own instant, so a replay at any speed gives the same episodes.
+The parts (docs/ARCHITECTURE.md "The alarm engine") do the work; this facade hands them inputs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from monitor.config import AlarmSettings, AudioSettings, FaceSettings, MovementSettings
-from monitor.errors import MonitorError
 from monitor.packets import FaceActions, FaceStatus
 from monitor.signal.book import AlarmBook
 from monitor.signal.clockwork import Bench, Clockwork, session_time
 from monitor.signal.cry import CryWindow
 from monitor.signal.crying import CryingAlarm
-from monitor.signal.cues import (STANDBY_REASON, CorroboratingCues, checked_movement, checked_unit,
-                                 dated)
+from monitor.signal.cues import (STANDBY_REASON, CorroboratingCues, checked_frame, checked_kind,
+                                 checked_movement, checked_unit, dated)
 from monitor.signal.face_rule import FaceStateRule
 from monitor.signal.face_state import FaceState
 from monitor.signal.fusion import Fusion
@@ -59,14 +56,9 @@ class AlarmEngine:
         self._ended = False
         bench.emit(EventKind.SESSION, None, Transition.STARTED)
 
-    # --- inputs: each runs time up to t, applies itself, and lets the parts act at t ---------
-
     def frame(self, t: float, status: FaceStatus | str, p: float | None = None) -> None:
         """One processed frame; p in [0, 1] only when scored. A frame is also a tick."""
-        status = FaceStatus(status)
-        if (status is FaceStatus.SCORED) != (p is not None):
-            raise ValueError(f"p must be given exactly for scored frames (status {status.value}, p {p})")
-        p = None if p is None else checked_unit(p, "p")
+        status, p = checked_frame(status, p)
         with self._input(t) as now:
             self._watch.frame(now, status)
             if not self._modes.in_standby:
@@ -76,35 +68,26 @@ class AlarmEngine:
     def feed_s(self, t: float, s: float | None) -> None:
         """S given directly (tests, replays); it holds until the next feed. None = unknown."""
         s = None if s is None else checked_unit(s, "S")
-        with self._input(t):
-            if not self._modes.in_standby:
-                self._pain.feed_s(s)
+        self._patient(t, lambda now: self._pain.feed_s(s))
 
     def sound(self, t: float, available: bool, reason: str = "") -> None:
         """Whether a sound source exists and works; without one the cry cue is unknown, with the
         reason ("no microphone", "microphone lost"), never quiet."""
-        with self._input(t) as now:
-            if not self._modes.in_standby:
-                self._cues.sound(now, bool(available), reason)
+        self._patient(t, lambda now: self._cues.sound(now, bool(available), reason))
 
     def cry_window(self, w: CryWindow) -> None:
         """One scored sound window, dated by its end (a late one counts now)."""
-        with self._input(self._cues.window_time(session_time(w.t), self._bench.now)) as now:
-            if not self._modes.in_standby:
-                self._cues.window(dated(w, now))
+        t = self._cues.window_time(session_time(w.t), self._bench.now)
+        self._patient(t, lambda now: self._cues.window(dated(w, now)))
 
     def movement(self, t: float, m: float | None, reason: str = "") -> None:
         """One frame's movement reading m (None, with the reason, when it cannot be told)."""
         m = checked_movement(m)
-        with self._input(t) as now:
-            if not self._modes.in_standby:
-                self._cues.movement(now, m, reason)
+        self._patient(t, lambda now: self._cues.movement(now, m, reason))
 
     def face_actions(self, t: float, actions: FaceActions) -> None:
         """One face mesh reading of the tracked face (ALARMS.md "Face state")."""
-        with self._input(t):
-            if not self._modes.in_standby:
-                self._face.reading(actions)
+        self._patient(t, lambda now: self._face.reading(actions))
 
     def face_state(self) -> FaceState:
         """The face state now (eyes, mouth, relaxed). Only reads."""
@@ -128,28 +111,23 @@ class AlarmEngine:
 
     def tick(self, t: float) -> None:
         """Watchdog: time passed, maybe without frames (this also starts the camera watchdog)."""
-        with self._input(t) as now:
-            self._watch.heartbeat(now)
+        self._at(t, self._watch.heartbeat)
 
     def technical(self, t: float, kind: str, active: bool, detail: str = "",
                   reporter: str = "") -> None:
         """A stage reports a technical condition it sees (see technical.py for who times what)."""
-        if kind not in REPORTED_KINDS:
-            raise ValueError(f"unknown technical report {kind!r} (expected one of {REPORTED_KINDS})")
-        with self._input(t) as now:
-            self._watch.report(now, kind, bool(active), detail, reporter)
+        checked_kind(kind, REPORTED_KINDS, "technical report")
+        self._at(t, lambda now: self._watch.report(now, kind, bool(active), detail, reporter))
 
     def acknowledge(self, t: float, user: str = "bedside", kind: str | None = None) -> None:
         """Acknowledge one kind, or every active or latched alarm (kind None)."""
-        if kind is not None and kind not in ALARM_KINDS:
-            raise ValueError(f"unknown alarm kind {kind!r}")
-        with self._input(t):
-            self._book.acknowledge(user or "bedside", kind)
+        if kind is not None:
+            checked_kind(kind, ALARM_KINDS, "alarm kind")
+        self._at(t, lambda now: self._book.acknowledge(user or "bedside", kind))
 
     def audio_pause(self, t: float, user: str = "bedside") -> None:
         """Silence all audio for audio_pause_max_s from now; visual signals stay."""
-        with self._input(t):
-            self._modes.audio_pause(user or "bedside")
+        self._at(t, lambda now: self._modes.audio_pause(user or "bedside"))
 
     def procedure_start(self, t: float, minutes: float | None = None, reason: str = "",
                         user: str = "bedside") -> None:
@@ -160,8 +138,7 @@ class AlarmEngine:
             self._pain.note_procedure()
 
     def procedure_end(self, t: float, user: str = "bedside") -> None:
-        with self._input(t):
-            self._modes.procedure_end(user or "bedside")
+        self._at(t, lambda now: self._modes.procedure_end(user or "bedside"))
 
     def standby_start(self, t: float, user: str = "bedside") -> None:
         """Infant out of the cot: monitoring paused, S unknown ("standby"), reminder after standby_max."""
@@ -171,18 +148,11 @@ class AlarmEngine:
                 self._face.forget()
 
     def standby_end(self, t: float, user: str = "bedside") -> None:
-        with self._input(t):
-            self._modes.standby_end(user or "bedside")
+        self._at(t, lambda now: self._modes.standby_end(user or "bedside"))
 
     def update_settings(self, t: float, settings: AlarmSettings, user: str) -> None:
         """Audited change: one event naming each changed key; takes effect from t."""
-        old, new = self._bench.settings.model_dump(), settings.model_dump()
-        changed = [f"{key}: {old[key]!r} -> {new[key]!r}" for key in new if new[key] != old[key]]
-        with self._input(t):
-            if changed:
-                self._bench.emit(EventKind.SETTINGS, None, Transition.SETTINGS_CHANGED,
-                                 user or "bedside", detail="; ".join(changed))
-                self._clock.use(settings)
+        self._at(t, lambda now: self._clock.change(settings, user or "bedside"))
 
     def end_session(self, t: float, reason: str = "session_ended") -> None:
         """Close the session; an open episode ends now with reason session_ended."""
@@ -212,10 +182,19 @@ class AlarmEngine:
 
     def _enter(self, t: float) -> float:
         if self._ended:
-            raise MonitorError("the monitoring session has ended")
+            raise RuntimeError("an input after the monitoring session ended (the caller's bug)")
         return self._clock.enter(t)
 
     @contextmanager
     def _input(self, t: float) -> Iterator[float]:
+        """Run time up to t, apply the input, and let the parts act at t."""
         yield self._enter(t)
         self._clock.settle()  # not after an input that raised
+
+    def _at(self, t: float, act: Callable[[float], object]) -> None:
+        with self._input(t) as now:
+            act(now)
+
+    def _patient(self, t: float, act: Callable[[float], object]) -> None:
+        """An input about the infant: time runs up to t, but in standby nothing else is taken."""
+        self._at(t, lambda now: None if self._modes.in_standby else act(now))
