@@ -1,8 +1,8 @@
 """The alarm engine of ALARMS.md: frames, ticks and user actions in; snapshots, events, episodes out.
 
-Pure and deterministic on the session clock its caller passes (non-decreasing; a late input counts
-now), every timer firing at its own instant, so a replay at any speed gives the same episodes.
-The parts (docs/ARCHITECTURE.md "The alarm engine") do the work; this facade hands them inputs.
+Pure and deterministic on the session clock its caller passes (a late input counts now), every
+timer firing at its own instant, so a replay at any speed gives the same episodes. The parts
+(docs/ARCHITECTURE.md "The alarm engine") do the work; this facade hands them their inputs.
 """
 
 from __future__ import annotations
@@ -50,9 +50,7 @@ class AlarmEngine:
         self._clock.parts = [  # the order in which they act at one instant
             self._cues, self._whose, self._pain, self._crying, self._face,
             Fusion(bench, self._book, self._modes, self._pain, self._crying),
-            TechnicalAlarms(bench, self._book, self._modes, self._watch),
-            self._modes, self._book,
-        ]
+            TechnicalAlarms(bench, self._book, self._modes, self._watch), self._modes, self._book]
         self._ended = False
         bench.emit(EventKind.SESSION, None, Transition.STARTED)
 
