@@ -10,6 +10,7 @@ import threading
 import pytest
 
 from monitor.pipeline import watchdog
+from monitor.signal.engine import AlarmEngine
 from monitor.signal.records import HIGH, MEDIUM, PIPELINE_STALLED
 from monitor.store import queries
 from monitor.store.database import open_database
@@ -54,15 +55,15 @@ def test_the_window_alarms_by_itself_when_the_loop_stops(qtbot, open_window, epi
 def test_a_crashed_analysis_is_an_alarm_and_monitoring_restarts(qtbot, open_window, episode_clip,
                                                                paced, monkeypatch):
     calls = [0]
-    observe = FaceFinder.observe
+    frame = AlarmEngine.frame
 
-    def crash_once(self, packet):
+    def crash_once(self, *args, **kwargs):  # the alarm engine: a fault nothing stands in for
         calls[0] += 1
         if calls[0] == 10:
-            raise RuntimeError("a bug in face search")
-        return observe(self, packet)
+            raise RuntimeError("a bug in the alarm engine")
+        return frame(self, *args, **kwargs)
 
-    monkeypatch.setattr(FaceFinder, "observe", crash_once)
+    monkeypatch.setattr(AlarmEngine, "frame", crash_once)
     window = open_window(episode_clip)
     qtbot.waitUntil(lambda: window.state is State.CRASHED, timeout=60_000)
     tile = window.alarm_bar.tiles[0]
@@ -87,15 +88,15 @@ def test_the_crash_that_reaches_the_limit_closes_the_window_with_exit_1(qtbot, o
     window closes with EXIT_CRASHED for the supervisor; the crashed session's own end, arriving
     after the close, changes nothing."""
     calls = [0]
-    observe = FaceFinder.observe
+    frame = AlarmEngine.frame
 
-    def crash_at_10th(self, packet):
+    def crash_at_10th(self, *args, **kwargs):
         calls[0] += 1
         if calls[0] == 10:
-            raise RuntimeError("a bug in face search")
-        return observe(self, packet)
+            raise RuntimeError("a bug in the alarm engine")
+        return frame(self, *args, **kwargs)
 
-    monkeypatch.setattr(FaceFinder, "observe", crash_at_10th)
+    monkeypatch.setattr(AlarmEngine, "frame", crash_at_10th)
     window = open_window(episode_clip, crashes_before_exit=1)
     qtbot.waitUntil(lambda: window.state is State.CLOSED and not window.isVisible(), timeout=60_000)
     assert window.control.exit_code == EXIT_CRASHED == 1
