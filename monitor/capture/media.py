@@ -258,11 +258,14 @@ def narrow_band(rate: int | None) -> bool:
     return rate is not None and rate < AUDIO_RATE
 
 
+NARROW_BAND = "narrow band"
+
+
 def describe_rate(rate: int | None) -> str:
     """' (8 kHz, narrow band)', ' (48 kHz)', or '' when the rate is not known."""
     if rate is None:
         return ""
-    return f" ({rate / 1000:g} kHz{', narrow band' if narrow_band(rate) else ''})"
+    return f" ({rate / 1000:g} kHz{f', {NARROW_BAND}' if narrow_band(rate) else ''})"
 
 
 class SoundBlocks:

@@ -9,6 +9,8 @@ import math
 import pytest
 
 from monitor.config import AlarmSettings, AudioSettings
+from tests.camera_clips import write_camera_file
+from tests.cue_clips import cries
 from monitor.signal.records import (
     CAMERA_LOST,
     CRYING,
@@ -120,3 +122,17 @@ def test_live_window_on_a_clip_without_sound_says_no_microphone(qtbot, open_wind
     assert cry.word == "NO MICROPHONE" and cry.detail and cry.bar is None
     qtbot.waitUntil(lambda: window.ended, timeout=120_000)
     assert window.cues.row("CRY").detail == "monitoring has ended"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("codec,rate,narrow", [("pcm_mulaw", 8000, True), ("aac", 16000, False)])
+def test_live_window_says_when_the_sound_is_narrow_band(qtbot, open_window, tmp_path, shared_data,
+                                                        codec, rate, narrow):
+    # a G.711 camera's 8 kHz sound carries half the band of a cot microphone's (issue #22): the cry
+    # row says so beside C, so a nurse knows the cue hears less; 16 kHz AAC is not narrow band
+    clip = tmp_path / ("camera.mov" if narrow else "camera.mp4")
+    write_camera_file(clip, cries(shared_data, 6.0), codec, rate, 1, size=(160, 120))
+    window = open_window(clip)
+    qtbot.waitUntil(lambda: window.snapshot is not None and window.snapshot.c is not None,
+                    timeout=120_000)
+    assert ("narrow band" in window.cues.row("CRY").detail) is narrow

@@ -14,6 +14,7 @@ from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
+from monitor.capture.media import NARROW_BAND
 from monitor.config import AudioSettings
 from monitor.signal.records import Snapshot
 from monitor.ui.live import style, words
@@ -67,13 +68,16 @@ def face_row(snapshot: Snapshot) -> CueRow:
                   style.BAND_COLOUR[band], bar=snapshot.s)
 
 
-def cry_row(snapshot: Snapshot, settings: AudioSettings) -> CueRow:
-    """The cry cue C: NO MICROPHONE with its reason whenever there is no reading."""
+def cry_row(snapshot: Snapshot, settings: AudioSettings, narrow_band: bool = False) -> CueRow:
+    """The cry cue C: NO MICROPHONE with its reason whenever there is no reading. Narrow-band
+    sound (a G.711 camera's 8 kHz) is said, since the cue hears less of a cry there."""
     state = snapshot.cry_state
     if state == "no_microphone" or snapshot.c is None:
         return CueRow("CRY", CRY_WORD["no_microphone"], snapshot.cry_reason or "no sound heard",
                       style.UNKNOWN, mark=settings.crying_from)
     detail = NEARBY_DETAIL if state == "nearby" else f"cry C {snapshot.c:.2f}"
+    if narrow_band:
+        detail = f"{detail}; {NARROW_BAND} sound"
     return CueRow("CRY", CRY_WORD.get(state, state.upper()), detail,
                   CRY_COLOUR.get(state, style.TEXT), bar=snapshot.c, mark=settings.crying_from)
 
@@ -89,7 +93,7 @@ def movement_row(snapshot: Snapshot) -> CueRow:
 
 
 def cue_rows(snapshot: Snapshot | None, settings: AudioSettings,
-             not_watching: str | None = None) -> tuple[CueRow, ...]:
+             not_watching: str | None = None, narrow_band: bool = False) -> tuple[CueRow, ...]:
     """The three rows; while the monitor is not watching (starting, stopped, ended) every cue is unknown
     with that reason, whatever the last snapshot said."""
     if snapshot is None or not_watching is not None:
@@ -97,7 +101,7 @@ def cue_rows(snapshot: Snapshot | None, settings: AudioSettings,
         return (CueRow("FACE", "UNKNOWN", why, style.UNKNOWN),
                 CueRow("CRY", "UNKNOWN", why, style.UNKNOWN, mark=settings.crying_from),
                 CueRow("MOVEMENT", "UNKNOWN", why, style.UNKNOWN, segments=0))
-    return face_row(snapshot), cry_row(snapshot, settings), movement_row(snapshot)
+    return face_row(snapshot), cry_row(snapshot, settings, narrow_band), movement_row(snapshot)
 
 
 class CuePanel(QWidget):
@@ -106,6 +110,7 @@ class CuePanel(QWidget):
     def __init__(self, settings: AudioSettings) -> None:
         super().__init__()
         self.settings = settings
+        self.narrow_band = False  # the session's sound is narrow band (set when it starts)
         self.rows = cue_rows(None, settings)
         self.setMinimumSize(230, 300)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -113,7 +118,7 @@ class CuePanel(QWidget):
     def set_snapshot(self, snapshot: Snapshot | None, not_watching: str | None = None) -> None:
         """`not_watching`: "not_started", "stopped" or "ended" when the window knows the monitor
         is not watching, whatever the last snapshot said."""
-        rows = cue_rows(snapshot, self.settings, not_watching)
+        rows = cue_rows(snapshot, self.settings, not_watching, self.narrow_band)
         if rows != self.rows:
             self.rows = rows
             self.update()

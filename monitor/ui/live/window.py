@@ -27,6 +27,7 @@ from monitor.text import text_problem
 from monitor.ui.live import style, words
 from monitor.ui.live.alarmbar import SELF_TEST, AlarmBar, Tile, bar_tiles, window_alarm
 from monitor.ui.live.control import SessionControl
+from monitor.capture.media import NARROW_BAND
 from monitor.ui.live.cues import CuePanel
 from monitor.ui.live.dialogs import ProcedureDialog, SettingsDialog, SourceDialog
 from monitor.ui.live.gauge import Gauge
@@ -211,6 +212,7 @@ class LiveWindow(QMainWindow):
     def _on_ready(self, started: StartedSession) -> None:
         self.clock = words.SessionTime(started.origin)
         self.source_label.setText(f"   {started.source}")
+        self.cues.narrow_band = NARROW_BAND in (started.audio or "")
 
     def _on_update(self, update: Update) -> None:
         self.snapshot, self.last_update = update.snapshot, update

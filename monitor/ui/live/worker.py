@@ -49,6 +49,7 @@ class StartedSession:
     model: str
     database: str
     origin: datetime | None  # wall time of session t = 0 for live sources; None for file analysis
+    audio: str | None = None  # what is heard, as the session records it ("... (8 kHz, narrow band)")
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ class PipelineWorker(QObject):
         origin = pipeline.pipeline.clock.origin_utc if live else None  # the one session clock
         self.ready.emit(StartedSession(pipeline.session_id, pipeline.source.description, live,
                                     pipeline.scorer.device_description, pipeline.scorer.name,
-                                    pipeline.database_description, origin))
+                                    pipeline.database_description, origin, pipeline.summary.audio))
         try:
             summary = pipeline.run()
         except BaseException as exc:  # the session is closed `crashed`; the window must know at once
