@@ -8,7 +8,6 @@ from a camera), sound through a queue (never dropped).
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from pathlib import Path
 from typing import Callable

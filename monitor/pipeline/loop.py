@@ -15,7 +15,6 @@ into "bad input" by a failure later.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import logging
 import threading

@@ -23,11 +23,13 @@ CARD_SCHEMA_VERSION = 1
 CardT = TypeVar("CardT", bound=BaseModel)
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """A card part: unknown keys are refused (a misspelt key is an error, not a default)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Architecture(_Strict):
+class Architecture(Strict):
     """Which network to build and its sizes; classes and input channels come from the card."""
 
     name: Literal["mini_xception"]
@@ -36,13 +38,13 @@ class Architecture(_Strict):
     bn_epsilon: float = Field(gt=0, description="BatchNormalization epsilon (Keras: 1e-3)")
 
 
-class TorchvisionArchitecture(_Strict):
+class TorchvisionArchitecture(Strict):
     """A torchvision classifier built without downloaded weights, fed the grey face on 3 channels."""
 
     name: Literal["resnet18", "mobilenet_v3_small"]
 
 
-class Preprocessing(_Strict):
+class Preprocessing(Strict):
     """Face box to model input, applied in this order by monitor.scoring.preprocess.face_input.
 
     Box corners are rounded to whole pixels first; then (optionally) clipped to the image,
@@ -62,14 +64,14 @@ class Preprocessing(_Strict):
     multiply_by: float
 
 
-class InputSpec(_Strict):
+class InputSpec(Strict):
     height: int = Field(ge=8)
     width: int = Field(ge=8)
     channels: Literal[1]
     preprocessing: Preprocessing
 
 
-class OutputSpec(_Strict):
+class OutputSpec(Strict):
     """Softmax over `labels`; the pain probability is the summed probability of `pain_labels`."""
 
     activation: Literal["softmax"]
@@ -91,12 +93,12 @@ class OutputSpec(_Strict):
         return [self.labels.index(label) for label in self.pain_labels]
 
 
-class Calibration(_Strict):
+class Calibration(Strict):
     temperature: float = Field(gt=0, description="logits are divided by this before the softmax")
     method: str = Field(min_length=1)
 
 
-class WeightsSpec(_Strict):
+class WeightsSpec(Strict):
     file: str = Field(pattern=r"^[A-Za-z0-9._-]+$", description="file name inside the model folder")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     format: Literal["torch_state_dict"]
@@ -104,21 +106,21 @@ class WeightsSpec(_Strict):
     parameters: int = Field(ge=1)
 
 
-class TrainingData(_Strict):
+class TrainingData(Strict):
     dataset: str
     population: str
     test_accuracy: float | None = Field(None, ge=0, le=1)
     notes: str = ""
 
 
-class Licence(_Strict):
+class Licence(Strict):
     spdx: str
     copyright: str
     project: str
     notice_file: str = Field(pattern=r"^[A-Za-z0-9._-]+$", description="licence text in the folder")
 
 
-class Source(_Strict):
+class Source(Strict):
     url: str
     file: str
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -126,7 +128,7 @@ class Source(_Strict):
     converted_with: str
 
 
-class TrainingRecord(_Strict):
+class TrainingRecord(Strict):
     """What `painmon train` did: data, label mapping, protocols and their metrics, settings.
 
     Only trained models carry it; its layout is written by monitor.training.export.
@@ -141,26 +143,37 @@ class TrainingRecord(_Strict):
     settings: dict[str, Any]
 
 
-class ModelCard(_Strict):
+class CardBase(Strict):
+    """What every model card says of its model (face, cry, cry detector, face mesh): who it is,
+    its weights, what it was trained on, what it is for and not for, and under which licence.
+    Each card adds what its own kind of model needs to run."""
+
     schema_version: Literal[1] = CARD_SCHEMA_VERSION
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     version: str = Field(min_length=1)
-    architecture: Annotated[Architecture | TorchvisionArchitecture, Field(discriminator="name")]
-    input: InputSpec
-    output: OutputSpec
-    calibration: Calibration
     weights: WeightsSpec
     training_data: TrainingData
     intended_use: str
     limitations: tuple[str, ...] = Field(min_length=1)
     licence: Licence
-    source: Source
-    training: TrainingRecord | None = None
 
     @property
     def model_id(self) -> str:
-        """What a session stores as model_name."""
+        """What a session stores as the model's name."""
         return f"{self.name}@{self.version}"
+
+    def to_json(self) -> str:
+        """Stable text (field order, indent, final newline) so a regenerated card diffs clean."""
+        return self.model_dump_json(indent=2) + "\n"
+
+
+class ModelCard(CardBase):
+    architecture: Annotated[Architecture | TorchvisionArchitecture, Field(discriminator="name")]
+    input: InputSpec
+    output: OutputSpec
+    calibration: Calibration
+    source: Source
+    training: TrainingRecord | None = None
 
     def to_json(self) -> str:
         """Stable text (field order, indent, final newline) so a regenerated card diffs clean.

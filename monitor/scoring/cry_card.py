@@ -11,21 +11,15 @@ import hashlib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from monitor.errors import MonitorError
-from monitor.scoring.card import (
-    CARD_SCHEMA_VERSION, Licence, Source, TrainingData, WeightsSpec, read_json_card,
-)
+from monitor.scoring.card import CardBase, Source, Strict, read_json_card
 
 CRY_FIX = "restore the model folder or re-run tools/convert_yamnet.py"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class YamnetArchitecture(_Strict):
+class YamnetArchitecture(Strict):
     """A 3x3 stem convolution, then MobileNet-v1 separable blocks, global mean, one linear layer."""
 
     name: Literal["yamnet_mobilenet_v1"]
@@ -36,7 +30,7 @@ class YamnetArchitecture(_Strict):
     padding: Literal["tensorflow_same"]
 
 
-class AudioInputSpec(_Strict):
+class AudioInputSpec(Strict):
     """What one window of sound must be before it reaches the network."""
 
     sample_rate_hz: int = Field(ge=8000, le=48000)
@@ -51,7 +45,7 @@ class AudioInputSpec(_Strict):
         return self.window_samples / self.sample_rate_hz
 
 
-class FrontEnd(_Strict):
+class FrontEnd(Strict):
     """Waveform -> log-mel patch; the window, mel matrix and offset are stored in the weights."""
 
     frame_length: int = Field(ge=16, description="STFT window, samples")
@@ -65,12 +59,12 @@ class FrontEnd(_Strict):
     patch_frames: int = Field(ge=1)
 
 
-class CueClass(_Strict):
+class CueClass(Strict):
     index: int = Field(ge=0)
     label: str = Field(min_length=1, description="must equal the labels file's line `index`")
 
 
-class CryOutputSpec(_Strict):
+class CryOutputSpec(Strict):
     """Independent logistic scores, one per AudioSet class; `cue` names the cry cue's classes."""
 
     activation: Literal["logistic"]
@@ -89,19 +83,11 @@ class CryOutputSpec(_Strict):
         return self
 
 
-class CryCard(_Strict):
-    schema_version: Literal[1] = CARD_SCHEMA_VERSION
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
-    version: str = Field(min_length=1)
+class CryCard(CardBase):
     architecture: YamnetArchitecture
     input: AudioInputSpec
     front_end: FrontEnd
     output: CryOutputSpec
-    weights: WeightsSpec
-    training_data: TrainingData
-    intended_use: str
-    limitations: tuple[str, ...] = Field(min_length=1)
-    licence: Licence
     source: Source
 
     @model_validator(mode="after")
@@ -116,15 +102,6 @@ class CryCard(_Strict):
         if not fe.mel_min_hz < fe.mel_max_hz <= self.input.sample_rate_hz / 2:
             raise ValueError("mel bands must lie between 0 and half the sample rate, min < max")
         return self
-
-    @property
-    def model_id(self) -> str:
-        """What a session stores as the cry model's name."""
-        return f"{self.name}@{self.version}"
-
-    def to_json(self) -> str:
-        """Stable text (field order, indent, final newline) so a regenerated card diffs clean."""
-        return self.model_dump_json(indent=2) + "\n"
 
 
 def read_cry_card(model_dir: Path) -> CryCard:

@@ -17,21 +17,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from torch import nn
 
 from monitor.errors import MonitorError
-from monitor.scoring.card import CARD_SCHEMA_VERSION, Licence, TrainingData, WeightsSpec, read_json_card
+from monitor.scoring.card import CardBase, Strict, read_json_card
 from monitor.scoring.model import read_state_dict, read_verified_weights
 
 DETECTOR_FIX = "restore the model folder or re-run tools/train_cry.py"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class HeadArchitecture(_Strict):
+class HeadArchitecture(Strict):
     """embedding -> Linear(hidden) -> ReLU -> Linear(1) -> logistic."""
 
     name: Literal["embedding_mlp"]
@@ -39,42 +35,27 @@ class HeadArchitecture(_Strict):
     hidden: int = Field(ge=1)
 
 
-class Backbone(_Strict):
+class Backbone(Strict):
     """The embedding network the head was trained on: its model id and weights' sha256."""
 
     model_id: str
     weights_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
-class DetectorOutput(_Strict):
+class DetectorOutput(Strict):
     activation: Literal["logistic"]
     meaning: str
     threshold: float = Field(gt=0, lt=1, description="a window at or above it is cry-like")
 
 
-class CryDetectorCard(_Strict):
-    schema_version: Literal[1] = CARD_SCHEMA_VERSION
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
-    version: str = Field(min_length=1)
+class CryDetectorCard(CardBase):
     architecture: HeadArchitecture
     backbone: Backbone
     output: DetectorOutput
-    weights: WeightsSpec
-    training_data: TrainingData
-    intended_use: str
-    limitations: tuple[str, ...] = Field(min_length=1)
     not_tested_on: tuple[str, ...] = Field(min_length=1)
-    licence: Licence
     data_licences: tuple[str, ...] = Field(min_length=1)
     training: dict[str, Any]
     evaluation: dict[str, Any] = Field(default_factory=dict)
-
-    @property
-    def model_id(self) -> str:
-        return f"{self.name}@{self.version}"
-
-    def to_json(self) -> str:
-        return self.model_dump_json(indent=2) + "\n"
 
 
 class CryHead(nn.Module):

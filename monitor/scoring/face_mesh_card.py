@@ -9,22 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from monitor.scoring.card import (
-    CARD_SCHEMA_VERSION, Licence, Source, TrainingData, WeightsSpec, read_json_card,
-)
+from monitor.scoring.card import CardBase, Source, Strict, read_json_card
 
 FACE_MESH_FIX = "restore the model folder or re-run tools/convert_face_mesh.py"
 
 LayerSpec = tuple[Literal["conv", "reduce", "residual", "output"], int, int]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FaceMeshArchitecture(_Strict):
+class FaceMeshArchitecture(Strict):
     """Layers as (kind, channels_out, stride), built by monitor/scoring/face_mesh_net.py."""
 
     name: Literal["mediapipe_face_mesh"]
@@ -33,7 +27,7 @@ class FaceMeshArchitecture(_Strict):
     face_head: tuple[LayerSpec, ...] = Field(min_length=1)
 
 
-class MeshInputSpec(_Strict):
+class MeshInputSpec(Strict):
     """A square RGB crop about the face, rotated so the eyes are level."""
 
     size: int = Field(ge=32)
@@ -42,33 +36,17 @@ class MeshInputSpec(_Strict):
     crop_scale: float = Field(gt=1, description="crop side / face size (MediaPipe's ROI: 1.5)")
 
 
-class MeshOutputSpec(_Strict):
+class MeshOutputSpec(Strict):
     points: int = Field(ge=5)
     coordinates: Literal["crop_pixels_xyz"]
     face_flag: Literal["logit"]
 
 
-class FaceMeshCard(_Strict):
-    schema_version: Literal[1] = CARD_SCHEMA_VERSION
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
-    version: str = Field(min_length=1)
+class FaceMeshCard(CardBase):
     architecture: FaceMeshArchitecture
     input: MeshInputSpec
     output: MeshOutputSpec
-    weights: WeightsSpec
-    training_data: TrainingData
-    intended_use: str
-    limitations: tuple[str, ...] = Field(min_length=1)
-    licence: Licence
     source: Source
-
-    @property
-    def model_id(self) -> str:
-        return f"{self.name}@{self.version}"
-
-    def to_json(self) -> str:
-        """Stable text (field order, indent, final newline) so a regenerated card diffs clean."""
-        return self.model_dump_json(indent=2) + "\n"
 
 
 def read_face_mesh_card(model_dir: Path) -> FaceMeshCard:
