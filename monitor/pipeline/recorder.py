@@ -13,7 +13,7 @@ from monitor.pipeline.seconds import Cues, SecondAggregator, TraceBuffer
 from monitor.signal.cry import CryWindow
 from monitor.signal.records import AlarmEvent, EpisodeRecord, Snapshot
 from monitor.store.rows import EpisodeRow, EventRow, TraceRow
-from monitor.store.trace import pack_sound, pack_trace
+from monitor.store.trace import pack_face, pack_sound, pack_trace
 from monitor.store.writer import StoreWriter
 
 HEARTBEAT_EVERY_S = 1.0
@@ -28,6 +28,7 @@ class Recorder:
         self._seconds = SecondAggregator()
         self._trace = TraceBuffer(trace_span_s)
         self._sound = TraceBuffer(trace_span_s)
+        self._readings: list[tuple[float, FaceActions]] = []  # the frame span's mesh readings
         self._last_beat: float | None = None
 
     def wall(self, t: float) -> datetime:
@@ -42,6 +43,8 @@ class Recorder:
         span = self._trace.add(t, (t, status, p, m))
         if span:
             self._store_trace(*span)
+        if actions is not None:
+            self._readings.append((t, actions))
 
     def advance(self, t: float, snapshot: Snapshot) -> None:
         """Session time reached t without a frame (sound, a tick): the seconds it ended are
@@ -84,7 +87,12 @@ class Recorder:
                                   frames=frames, frames_scored=frames_scored)
 
     def _store_trace(self, t0: float, rows: list) -> None:
+        """A span of frames, and beside it (same t0, so each reading's time comes back as its
+        frame's) the mesh readings taken on them."""
         self.writer.add_trace(TraceRow(t0=t0, n=len(rows), data=pack_trace(rows, t0)))
+        if self._readings:
+            readings, self._readings = self._readings, []
+            self.writer.add_trace(TraceRow(t0=t0, n=len(readings), data=pack_face(readings, t0)))
 
     def _store_sound(self, t0: float, windows: list) -> None:
         self.writer.add_trace(TraceRow(t0=t0, n=len(windows), data=pack_sound(windows, t0)))

@@ -19,7 +19,8 @@ from monitor.store.schema import (
     TRACE,
 )
 from monitor.signal.cry import CryWindow
-from monitor.store.trace import TraceFrame, is_sound, unpack_sound, unpack_trace
+from monitor.store.trace import (TraceFrame, TraceReading, is_face, is_sound, unpack_face,
+                                 unpack_sound, unpack_trace)
 
 ID_MAX = 2**63 - 1  # row ids are 64-bit integers (SQLite INTEGER, PostgreSQL BIGINT)
 
@@ -85,7 +86,8 @@ def _trace_rows(engine: Engine, session_id: int) -> list[Record]:
 
 def trace(engine: Engine, session_id: int) -> list[TraceFrame]:
     """Every stored frame of the session, unpacked, in time order."""
-    return [frame for row in _trace_rows(engine, session_id) if not is_sound(row.data)
+    return [frame for row in _trace_rows(engine, session_id)
+            if not is_sound(row.data) and not is_face(row.data)
             for frame in unpack_trace(row.t0, row.data)]
 
 
@@ -93,6 +95,12 @@ def sound_trace(engine: Engine, session_id: int) -> list[CryWindow]:
     """Every stored sound window of the session (empty without a microphone), in time order."""
     return [window for row in _trace_rows(engine, session_id) if is_sound(row.data)
             for window in unpack_sound(row.t0, row.data)]
+
+
+def face_trace(engine: Engine, session_id: int) -> list[TraceReading]:
+    """Every stored face mesh reading of the session (empty without landmarks), in time order."""
+    return [reading for row in _trace_rows(engine, session_id) if is_face(row.data)
+            for reading in unpack_face(row.t0, row.data)]
 
 
 def audit(engine: Engine) -> list[Record]:

@@ -1,5 +1,5 @@
 """A stored session's inputs replayed through the alarm engine: frames with their movement
-readings, sound windows, subject changes and user actions.
+readings and face mesh readings, sound windows, subject changes and user actions.
 
 Reuses the engine-driving code of `monitor.signal.trace`, so a stored session and a CSV trace are
 replayed by the same rules. The cues are re-derived from the stored raw inputs (each window's
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
@@ -26,7 +26,7 @@ from monitor.signal.records import AlarmEvent, EpisodeRecord
 from monitor.signal.trace import apply_row, collect_output
 from monitor.store import queries
 from monitor.store.rows import episode_record
-from monitor.store.trace import UNKNOWN_M, TraceFrame
+from monitor.store.trace import UNKNOWN_M, TraceFrame, TraceReading
 
 # stored event transition -> trace kind (monitor.signal.trace vocabulary)
 USER_ACTIONS = {"acknowledged": "ack", "audio_paused": "audio_pause",
@@ -51,6 +51,7 @@ class StoredSession:
     end_t: float
     not_replayed: list[str]
     episodes: list[EpisodeRecord]
+    readings: list[TraceReading] = field(default_factory=list)  # face mesh; empty without one
 
 
 def load_session(engine: Engine, session_id: int) -> StoredSession:
@@ -72,13 +73,21 @@ def load_session(engine: Engine, session_id: int) -> StoredSession:
         id=session_id, settings=from_stored(session.settings_json), frames=frames,
         windows=queries.sound_trace(engine, session_id), heard=session.audio is not None,
         subject_changes=subject_changes, actions=actions, end_t=ended[-1] if ended else frames[-1].t, not_replayed=not_replayed,
-        episodes=[episode_record(row) for row in queries.episodes(engine, session_id)])
+        episodes=[episode_record(row) for row in queries.episodes(engine, session_id)],
+        readings=queries.face_trace(engine, session_id))
 
 
 def replay(session: StoredSession, settings: AlarmSettings) -> list[EpisodeRecord]:
     """The episodes these settings would have recorded over the same inputs and user actions."""
+    return replay_output(session, settings)[1]
+
+
+def replay_output(session: StoredSession, settings: AlarmSettings
+                  ) -> tuple[list[AlarmEvent], list[EpisodeRecord]]:
+    """The alarm events and the episodes these settings would have recorded."""
     # The pipeline's order within one instant: sound windows ending by then, a subject change,
-    # the frame's movement, the frame; a user action after the frame it followed.
+    # the frame's movement, its face mesh reading, the frame; a user action after the frame it
+    # followed (Channel.conclude).
     timeline: list[tuple[float, int, Callable[[AlarmEngine], None]]] = []
     for w in session.windows:
         timeline.append((w.t, 0, lambda e, w=w: e.cry_window(w)))
@@ -90,12 +99,14 @@ def replay(session: StoredSession, settings: AlarmSettings) -> list[EpisodeRecor
             timeline.append((f.t, 2, lambda e, t=f.t, m=f.m, known=known: e.movement(
                 t, m if known else None, "" if known else "unknown when recorded")))
         row = (f.t, "p", f.p, "") if f.status is FaceStatus.SCORED else (f.t, f.status.value, None, "")
-        timeline.append((f.t, 3, lambda e, row=row: apply_row(e, *row)))
+        timeline.append((f.t, 4, lambda e, row=row: apply_row(e, *row)))
+    for r in session.readings:
+        timeline.append((r.t, 3, lambda e, r=r: e.face_actions(r.t, r.actions)))
     for row in session.actions:
-        timeline.append((row[0], 4, lambda e, row=row: apply_row(e, *row)))
+        timeline.append((row[0], 5, lambda e, row=row: apply_row(e, *row)))
     timeline.sort(key=lambda item: item[:2])
     engine = AlarmEngine(settings, start_t=0.0, audio=session.settings.audio,
-                         movement=session.settings.movement)
+                         movement=session.settings.movement, face=session.settings.face)
     engine.sound(0.0, session.heard, "" if session.heard else "no microphone")
     events: list[AlarmEvent] = []
     episodes: dict[int, EpisodeRecord] = {}
@@ -103,7 +114,7 @@ def replay(session: StoredSession, settings: AlarmSettings) -> list[EpisodeRecor
         step(engine)
     engine.end_session(max(session.end_t, timeline[-1][0]))
     collect_output(engine, events, episodes)
-    return [episodes[n] for n in sorted(episodes)]
+    return events, [episodes[n] for n in sorted(episodes)]
 
 
 def _user_actions(events: list) -> tuple[list[Row], list[str]]:
