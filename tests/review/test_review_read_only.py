@@ -25,14 +25,26 @@ from pathlib import Path
 
 import pytest
 
+from monitor.store.database import open_database
+
 REPO = Path(__file__).resolve().parents[2]
-RECORD = REPO / "tests" / "data" / "replay" / "demo.db"
+STORED = REPO / "tests" / "data" / "replay" / "demo.db"  # recorded at schema revision 0003
 REPLAYED = REPO / "tests" / "data" / "replay" / "demo.stored.json"  # `replay --json`, stored settings
 NOBODY = 65534
 
 
+@pytest.fixture(scope="module")
+def record(tmp_path_factory) -> Path:
+    """The demo record as this painmon writes it: a copy of the stored one, upgraded where it may
+    be written (as a unit would before archiving it read-only)."""
+    path = tmp_path_factory.mktemp("record") / "demo.db"
+    shutil.copy(STORED, path)
+    open_database(f"sqlite:///{path}", create=False).dispose()
+    return path
+
+
 @pytest.fixture
-def read_only_mount(tmp_path: Path):
+def read_only_mount(tmp_path: Path, record: Path):
     disk = tmp_path / "archive"
     disk.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0755", "tmpfs",
@@ -40,7 +52,7 @@ def read_only_mount(tmp_path: Path):
     if mounted.returncode != 0:
         pytest.skip(f"a tmpfs cannot be mounted here ({mounted.stderr.strip()}): needs root")
     try:
-        shutil.copy(RECORD, disk / "demo.db")
+        shutil.copy(record, disk / "demo.db")
         (disk / "demo.db").chmod(0o444)
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
         with pytest.raises(OSError, match="Read-only file system"):
@@ -51,12 +63,12 @@ def read_only_mount(tmp_path: Path):
 
 
 @pytest.fixture
-def read_only_modes():
+def read_only_modes(record: Path):
     """A 0444 copy in a 0555 folder, outside pytest's private (0700) temporary folders so that
     the other user can reach it; and the prefix that runs a command as that user."""
     folder = Path(tempfile.mkdtemp(prefix="painmon-archive-"))
     try:
-        shutil.copy(RECORD, folder / "demo.db")
+        shutil.copy(record, folder / "demo.db")
         (folder / "demo.db").chmod(0o444)
         folder.chmod(0o555)
         as_user = []
@@ -100,14 +112,14 @@ def test_a_read_only_archive_replays_as_the_record_was_made(archive, home: Path)
 
 
 def test_a_read_only_archive_exports_what_a_writable_copy_exports(archive, home: Path,
-                                                                   tmp_path: Path):
+                                                                   tmp_path: Path, record: Path):
     db, as_user = archive
     done = _painmon(as_user, home, "export", "--db", f"sqlite:///{db}", "--format", "csv",
                     "--out", str(home / "from-archive"))
     assert done.returncode == 0, done.stderr
     assert "not recorded in its audit log" in done.stderr, "the missing audit entry is said"
     writable = tmp_path / "writable.db"
-    shutil.copy(RECORD, writable)
+    shutil.copy(record, writable)
     again = _painmon([], tmp_path, "export", "--db", f"sqlite:///{writable}", "--format", "csv",
                      "--out", str(tmp_path / "from-copy"))
     assert again.returncode == 0, again.stderr
@@ -116,3 +128,20 @@ def test_a_read_only_archive_exports_what_a_writable_copy_exports(archive, home:
     for name in names:
         assert (home / "from-archive" / name).read_bytes() == (tmp_path / "from-copy" / name).read_bytes()
     assert db.stat().st_mode & 0o777 == 0o444 and not db.with_name("demo.db-wal").exists()
+
+
+def test_a_read_only_archive_of_an_older_painmon_is_refused_in_one_line(home: Path):
+    # the stored record is at revision 0003; a read-only copy cannot be upgraded where it lies
+    folder = Path(tempfile.mkdtemp(prefix="painmon-old-archive-"))  # reachable by nobody
+    shutil.copy(STORED, folder / "demo.db")
+    (folder / "demo.db").chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        done = _painmon(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+                        if os.geteuid() == 0 else [], home, "replay", "--db",
+                        f"sqlite:///{folder / 'demo.db'}", "--session", "1", "--json")
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "copy it to a writable folder first" in done.stderr
