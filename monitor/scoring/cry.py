@@ -18,7 +18,7 @@ from monitor.errors import MonitorError
 from monitor.scoring.cry_card import CRY_FIX, CryCard, read_cry_card, read_labels
 from monitor.scoring.cry_detector import CryDetectorCard, CryHead, load_detector
 from monitor.scoring.device import LoadedOnDevice, choose_device, configure_cpu_threads
-from monitor.scoring.model import read_state_dict, read_verified_weights
+from monitor.scoring.model import load_verified
 from monitor.scoring.scorer import ModelOutputError
 from monitor.scoring.yamnet_net import CryModel
 
@@ -59,10 +59,7 @@ def load_cry_model(model_dir: Path, device: torch.device) -> LoadedCryModel:
                            f"(check scoring.cry_model_dir; {CRY_FIX})")
     card = read_cry_card(model_dir)
     labels = read_labels(model_dir, card)
-    path = model_dir / card.weights.file
-    data = read_verified_weights(path, card.weights.sha256, CRY_FIX)
-    net = build_cry_network(card)
-    net.load_state_dict(read_state_dict(data, path, net, CRY_FIX), strict=True)
+    net = load_verified(build_cry_network(card), model_dir, card.weights, CRY_FIX)
     return LoadedCryModel(card, labels, net.to(device).eval(), card.weights.sha256, device,
                           model_dir)
 

@@ -22,7 +22,7 @@ from torch import nn
 
 from monitor.errors import MonitorError
 from monitor.scoring.card import CardBase, Strict, read_json_card
-from monitor.scoring.model import read_state_dict, read_verified_weights
+from monitor.scoring.model import load_verified
 
 DETECTOR_FIX = "restore the model folder or re-run tools/train_cry.py"
 
@@ -87,8 +87,5 @@ def load_detector(model_dir: Path, backbone_sha256: str, device: torch.device
                            f"({card.backbone.model_id}, sha256 {card.backbone.weights_sha256[:12]}"
                            f"...) than scoring.cry_model_dir holds ({backbone_sha256[:12]}...); "
                            f"{DETECTOR_FIX}")
-    path = model_dir / card.weights.file
-    head = build_head(card)
-    data = read_verified_weights(path, card.weights.sha256, DETECTOR_FIX)
-    head.load_state_dict(read_state_dict(data, path, head, DETECTOR_FIX), strict=True)
+    head = load_verified(build_head(card), model_dir, card.weights, DETECTOR_FIX)
     return card, head.to(device).eval()

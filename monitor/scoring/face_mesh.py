@@ -21,7 +21,7 @@ from monitor.errors import MonitorError
 from monitor.scoring.device import LoadedOnDevice, choose_device
 from monitor.scoring.face_mesh_card import FACE_MESH_FIX, FaceMeshCard, read_face_mesh_card
 from monitor.scoring.face_mesh_net import FaceMeshNet
-from monitor.scoring.model import read_state_dict, read_verified_weights
+from monitor.scoring.model import load_verified
 from monitor.scoring.preprocess import Box
 
 # MediaPipe's mesh: the outer corners of the eyes, subject's right (image left) then left.
@@ -49,10 +49,7 @@ def load_face_mesh(model_dir: Path, device: torch.device) -> LoadedFaceMesh:
         raise MonitorError(f"face mesh folder not found: {model_dir} "
                            f"(check scoring.face_mesh_dir; {FACE_MESH_FIX})")
     card = read_face_mesh_card(model_dir)
-    path = model_dir / card.weights.file
-    data = read_verified_weights(path, card.weights.sha256, FACE_MESH_FIX)
-    net = build_face_mesh_network(card)
-    net.load_state_dict(read_state_dict(data, path, net, FACE_MESH_FIX), strict=True)
+    net = load_verified(build_face_mesh_network(card), model_dir, card.weights, FACE_MESH_FIX)
     return LoadedFaceMesh(card, net.to(device).eval(), card.weights.sha256, device, model_dir)
 
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from monitor.errors import MonitorError
-from monitor.scoring.card import CARD_FILE, Architecture, ModelCard, read_card
+from monitor.scoring.card import CARD_FILE, Architecture, ModelCard, WeightsSpec, read_card
 from monitor.scoring.torchvision_net import GrayTorchvision
 from monitor.scoring.xception import MiniXception
 
@@ -46,11 +46,17 @@ def load_model(model_dir: Path, device: torch.device) -> LoadedModel:
     if not model_dir.is_dir():
         raise MonitorError(f"model folder not found: {model_dir} (check scoring.model_dir; {_FIX})")
     card = read_card(model_dir)
-    path = model_dir / card.weights.file
-    data = read_verified_weights(path, card.weights.sha256, _FIX)
-    net = build_network(card)
-    net.load_state_dict(read_state_dict(data, path, net, _FIX), strict=True)
+    net = load_verified(build_network(card), model_dir, card.weights, _FIX)
     return LoadedModel(card, net.to(device).eval(), card.weights.sha256, device, model_dir)
+
+
+def load_verified(net: nn.Module, model_dir: Path, weights: WeightsSpec, fix: str) -> nn.Module:
+    """`net` with the folder's weights: the file checked against the card's sha256, loaded strictly
+    (every model folder: face, cry, cry detector, face mesh)."""
+    path = model_dir / weights.file
+    data = read_verified_weights(path, weights.sha256, fix)
+    net.load_state_dict(read_state_dict(data, path, net, fix), strict=True)
+    return net
 
 
 def read_verified_weights(path: Path, sha256: str, fix: str) -> bytes:
