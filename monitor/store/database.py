@@ -10,6 +10,8 @@ import errno
 import logging
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 from typing import Any
@@ -97,17 +99,10 @@ def open_database(url: str | None = None, create: bool = True, reading: bool = F
                 "choose a writable location (store.url)"
             ) from None
     engine = _create_engine(parsed)
-    try:
-        with private_umask():
-            if path is not None:
-                _use_wal(engine)
-            upgrade(engine, path)
-    except MonitorError as exc:
-        engine.dispose()
-        raise MonitorError(f"database {where}: {exc}") from None
-    except SQLAlchemyError as exc:
-        engine.dispose()
-        raise MonitorError(f"cannot use the database {where}: {explain(exc)}") from None
+    with _refused(engine, where, "use"), private_umask():
+        if path is not None:
+            _use_wal(engine)
+        upgrade(engine, path)
     log.info("database %s ready", where)
     return engine
 
@@ -129,16 +124,23 @@ def _open_read_only(path: Path, where: str) -> Engine:
                                                                                  os.W_OK)
     query = "mode=ro" + ("&immutable=1" if immutable else "") + "&uri=true"
     engine = _create_engine(make_url(f"sqlite:///file:{quote(str(path.resolve()))}?{query}"))
-    try:
+    with _refused(engine, where, "read", " (read-only)"):
         check_current(engine)
-    except MonitorError as exc:
-        engine.dispose()
-        raise MonitorError(f"database {where} (read-only): {exc}") from None
-    except SQLAlchemyError as exc:
-        engine.dispose()
-        raise MonitorError(f"cannot read the database {where}: {explain(exc)}") from None
     log.info("database %s opened read-only", where)
     return engine
+
+
+@contextmanager
+def _refused(engine: Engine, where: str, verb: str, mode: str = "") -> Iterator[None]:
+    """A database that cannot be set up is given back and refused in one line naming it."""
+    try:
+        yield
+    except MonitorError as exc:
+        engine.dispose()
+        raise MonitorError(f"database {where}{mode}: {exc}") from None
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise MonitorError(f"cannot {verb} the database {where}: {explain(exc)}") from None
 
 
 def _must_exist(url: URL, path: Path | None) -> None:
