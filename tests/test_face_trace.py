@@ -12,7 +12,6 @@ expression the model reads as distressed, the case the rule is for.
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from dataclasses import replace
 
@@ -29,10 +28,10 @@ from monitor.store.trace import (FACE_V1, UNTRUSTED_FIT, is_face, is_sound, pack
                                  unpack_face, unpack_sound, unpack_trace)
 from monitor.tuning.replay import load_session, replay, replay_output
 from tests.cue_clips import write_clip
+from tests.replayed import TRACE_PRECISION_S, same_episode
 from tests.test_face_rule import EYES_OPEN, GREY, POOR_FIT, RELAXED
 
 FPS, SECONDS = 6, 24.0
-TRACE_PRECISION_S = 1e-5  # times are stored as float32 offsets (monitor.store.trace)
 
 
 def f32(x: float | None) -> float | None:
@@ -85,17 +84,6 @@ def record(tmp_path, monkeypatch, reading_of_call) -> tuple[str, dict]:
     return url, summary.episodes
 
 
-def same(live, replayed) -> bool:
-    for name, x in vars(live).items():
-        y = getattr(replayed, name)
-        if isinstance(x, float) and isinstance(y, float):
-            if not math.isclose(x, y, abs_tol=TRACE_PRECISION_S):
-                return False
-        elif x != y:
-            return False
-    return True
-
-
 def test_a_relaxed_session_replays_its_held_back_episode(tmp_path, monkeypatch) -> None:
     """Relaxed throughout: the face-only episode was recorded live without an alarm; its replay
     holds it back too. Without the face rows it would replay as raised (as before issue 23)."""
@@ -109,7 +97,7 @@ def test_a_relaxed_session_replays_its_held_back_episode(tmp_path, monkeypatch) 
     frame_times = {f.t for f in stored.frames}
     assert all(r.t in frame_times for r in stored.readings), "each reading at its frame's time"
     (replayed,) = replay(stored, settings.alarms)
-    assert same(episode, replayed)
+    assert same_episode(episode, replayed)
     (unheld,) = replay(replace(stored, readings=[]), settings.alarms)
     assert unheld.max_priority == settings.alarms.face_only_priority
 
@@ -128,7 +116,7 @@ def test_the_face_no_longer_relaxed_replays_at_the_same_instant(tmp_path, monkey
     switch = stored.readings[28].t
     assert raised[0].t == pytest.approx(switch, abs=TRACE_PRECISION_S)
     events, (replayed,) = replay_output(stored, stored.settings.alarms)
-    assert same(episode, replayed)
+    assert same_episode(episode, replayed)
     again = [e for e in events if e.kind == "PAIN" and e.transition == "raised"]
     assert [(e.detail, e.priority) for e in again] == [(e.detail, e.priority) for e in raised]
     assert again[0].t == pytest.approx(raised[0].t, abs=TRACE_PRECISION_S)

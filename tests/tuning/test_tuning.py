@@ -13,15 +13,14 @@ from monitor.cli import main
 from monitor.config import AlarmSettings, ReviewSettings, Settings, TuningSettings
 from monitor.errors import MonitorError
 from monitor.review.data import add_annotation, episodes as review_episodes
-from monitor.signal.records import EpisodeRecord
 from monitor.store.database import open_database
 from monitor.tuning.metrics import Recording, score, unknown_seconds
 from monitor.tuning.replay import load_session, replay
 from monitor.tuning.sweep import sweep
 from monitor.tuning.truth import Interval, read_truth, truth_from_annotations
+from tests.replayed import TRACE_PRECISION_S, same_episode
 from tests.tuning.conftest import SYNTHETIC_TRUTH, demo_expected, synthetic
 
-TRACE_PRECISION_S = 1e-5  # frame times are stored as float32 offsets (monitor.store.trace)
 EXPECTED = demo_expected()
 CRYING = next(s for s in EXPECTED["segments"] if s["kind"] == "crying")
 DEMO_TRUTH = [Interval(CRYING["start_s"], CRYING["end_s"], "crying")]
@@ -31,22 +30,11 @@ def _recording(session, truth) -> Recording:
     return Recording("s", session.end_t, unknown_seconds(session.frames, session.end_t, 2.0), truth)
 
 
-def _same(a: EpisodeRecord, b: EpisodeRecord) -> bool:
-    for name, x in vars(a).items():
-        y = getattr(b, name)
-        if isinstance(x, float) and isinstance(y, float):
-            if not math.isclose(x, y, abs_tol=TRACE_PRECISION_S):
-                return False
-        elif x != y:
-            return False
-    return True
-
-
 def test_replay_with_stored_settings_reproduces_the_stored_episodes(demo_url: str) -> None:
     stored = load_session(open_database(demo_url), 1)
     replayed = replay(stored, stored.settings.alarms)
     assert len(stored.episodes) == len(replayed) == 1
-    assert all(_same(a, b) for a, b in zip(stored.episodes, replayed))
+    assert all(same_episode(a, b) for a, b in zip(stored.episodes, replayed))
     assert stored.actions == [] and stored.not_replayed == []
 
 
