@@ -20,6 +20,8 @@ from monitor.signal.records import Snapshot
 from monitor.ui.live import style, words
 
 TITLE = "CUES"
+LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+SMALLEST_PX = 9  # text is made no smaller than this to fit; below it, readable beats whole
 FOOTNOTE = "each cue on its own: not a pain score"
 CRY_WORD = {"no_microphone": "NO MICROPHONE", "quiet": "QUIET", "whimper": "WHIMPER",
             "crying": "CRYING", "nearby": "CRY NEARBY"}
@@ -161,13 +163,14 @@ class CuePanel(QWidget):
         p.drawText(QRectF(inner.left(), inner.top(), inner.width(), line),
                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, row.name)
         p.setPen(row.colour)
-        p.setFont(_fitting(row.word, max(14, int(line * 0.95)), inner.width()))
-        p.drawText(QRectF(inner.left(), inner.top() + line, inner.width(), line * 1.2),
-                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, row.word)
+        word = QRectF(inner.left(), inner.top() + line, inner.width(), line * 1.2)
+        p.setFont(_fitting(row.word, max(14, int(line * 0.95)), word, bold=True))
+        p.drawText(word, LEFT, row.word)
         p.setPen(style.TEXT if row.colour != style.UNKNOWN else style.DIM_TEXT)
-        p.setFont(style.font(max(11, int(line * 0.5))))
-        p.drawText(QRectF(inner.left(), inner.top() + line * 2.2, inner.width(), line * 0.9),
-                   Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, row.detail)
+        detail = QRectF(inner.left(), inner.top() + line * 2.2, inner.width(), line)  # up to the bar
+        font = _fitting(row.detail, max(11, int(line * 0.5)), detail, wrap=True)
+        p.setFont(font)
+        p.drawText(detail, LEFT | Qt.TextFlag.TextWordWrap, _shown(row.detail, font, detail))
         gauge = QRectF(inner.left(), inner.top() + line * 3.2, inner.width(), max(6.0, line * 0.55))
         if row.segments is not None:
             self._paint_segments(p, gauge, row)
@@ -197,10 +200,28 @@ class CuePanel(QWidget):
                               3, 3)
 
 
-def _fitting(text: str, pixels: int, width: float) -> QFont:
-    """The bold font, from `pixels` down, in which `text` fits `width` (never clipped)."""
-    font = style.font(pixels, bold=True)
-    while pixels > 10 and QFontMetricsF(font).horizontalAdvance(text) > width:
+def _fitting(text: str, pixels: int, rect: QRectF, bold: bool = False, wrap: bool = False) -> QFont:
+    """The font, from `pixels` down to SMALLEST_PX, in which `text` fits `rect` on one line, or
+    (`wrap`) word-wrapped, so a long detail ("eyes squeezed, brow lowered, mouth open", a model
+    fault's reason) is shown whole instead of cut at the panel's edge."""
+    flags = LEFT | (Qt.TextFlag.TextWordWrap if wrap else 0)
+    font = style.font(pixels, bold=bold)
+    while pixels > SMALLEST_PX and not _fits(font, text, rect, flags):
         pixels -= 1
-        font = style.font(pixels, bold=True)
+        font = style.font(pixels, bold=bold)
     return font
+
+
+def _shown(text: str, font: QFont, rect: QRectF) -> str:
+    """`text`, or where even the smallest font cannot hold it, as much as the lines that fit
+    hold, ending in an ellipsis (never drawn over the bar below)."""
+    if _fits(font, text, rect, LEFT | Qt.TextFlag.TextWordWrap):
+        return text
+    metrics = QFontMetricsF(font)
+    lines = max(1, int(rect.height() // metrics.lineSpacing()))
+    return metrics.elidedText(text, Qt.TextElideMode.ElideRight, rect.width() * lines * 0.9)
+
+
+def _fits(font: QFont, text: str, rect: QRectF, flags) -> bool:
+    used = QFontMetricsF(font).boundingRect(QRectF(0, 0, rect.width(), 1e4), flags, text)
+    return used.width() <= rect.width() and used.height() <= rect.height()
